@@ -1,0 +1,1 @@
+"""Tagih application core: settings, database, services, dialogue glue and the web app."""

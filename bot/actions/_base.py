@@ -1,0 +1,121 @@
+"""Shared plumbing for the custom actions: dependencies, tracker helpers, rendering.
+
+Actions stay thin: read slots, call a service inside one transaction, return events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import Account, Conversation
+from bot.dialogue.responses import ResponseCatalogue
+from bot.domain.dates import format_date, local_today
+from bot.domain.money import format_money
+from bot.services.conversations import conversation_for_rasa_sender
+from bot.services.policy import ArrangementPolicy
+from bot.settings import Settings
+
+Clock = Callable[[], datetime]
+
+# Intents that mean "the debtor wants something else", so a form should let go of the turn.
+FORM_ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "nlu_fallback", "out_of_scope", "thanks"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class ActionDeps:
+    session_factory: sessionmaker[Session]
+    settings: Settings
+    responses: ResponseCatalogue
+    policy: ArrangementPolicy
+    clock: Clock = utc_now
+
+
+@dataclass
+class TurnContext:
+    """What an action needs about the current conversation, loaded once per call."""
+
+    session: Session
+    conversation: Conversation | None
+    account: Account | None
+    language: str
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        if self.account is not None:
+            return self.account.local_today(self.now)
+        return self.now.date()
+
+
+class TagihAction(Action):
+    """Base for actions that need the database and the reply catalogue."""
+
+    action_name = ""
+
+    def __init__(self, deps: ActionDeps) -> None:
+        self.deps = deps
+
+    def name(self) -> str:
+        return self.action_name
+
+    def language(self, tracker: Tracker) -> str:
+        return tracker.get_slot("language") or self.deps.settings.default_language
+
+    @contextmanager
+    def turn(self, tracker: Tracker) -> Iterator[TurnContext]:
+        with self.deps.session_factory.begin() as session:
+            conversation = conversation_for_rasa_sender(session, tracker.sender_id)
+            account = None
+            if conversation is not None and conversation.verified and conversation.account_id:
+                account = session.get(Account, conversation.account_id)
+            yield TurnContext(
+                session=session,
+                conversation=conversation,
+                account=account,
+                language=self.language(tracker),
+                now=self.deps.clock(),
+            )
+
+    def say(
+        self, dispatcher: CollectingDispatcher, name: str, language: str, **values: Any
+    ) -> None:
+        values.setdefault("company_name", self.deps.settings.company_name)
+        dispatcher.utter_message(**self.deps.responses.render(name, language, **values))
+
+    def money(self, amount: Any, account: Account, language: str) -> str:
+        return format_money(amount, account.currency, language)
+
+    @staticmethod
+    def day(value: date, language: str) -> str:
+        return format_date(value, language)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+__all__ = [
+    "FORM_ANSWER_INTENTS",
+    "ActionDeps",
+    "TagihAction",
+    "TurnContext",
+    "latest_intent",
+    "latest_text",
+    "local_today",
+]

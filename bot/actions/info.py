@@ -1,0 +1,128 @@
+"""Session start and the informational flows (balance, how to pay)."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions._base import TagihAction, TurnContext
+from bot.db.models import Account
+
+
+class ActionSessionStart(TagihAction):
+    """Seeds a new Rasa session from what the database knows about this sender.
+
+    A web chat is anonymous, so its verification lapses with the session; channel identities
+    (a WhatsApp number on file, a linked Telegram chat) stay verified.
+    """
+
+    action_name = "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        with self.turn(tracker) as ctx:
+            conversation = ctx.conversation
+            language = self.deps.settings.default_language
+            verified = False
+            if conversation is not None:
+                if conversation.channel == "web" and conversation.verified:
+                    conversation.verified = False
+                    conversation.account_id = None
+                language = conversation.language or language
+                verified = conversation.verified
+            events += [
+                SlotSet("language", language),
+                SlotSet("verified", verified),
+                SlotSet("company_name", self.deps.settings.company_name),
+            ]
+            if verified and ctx.conversation is not None and ctx.conversation.account_id:
+                account = ctx.session.get(Account, ctx.conversation.account_id)
+                if account is not None:
+                    events += [
+                        SlotSet("account_ref", account.ref),
+                        SlotSet("debtor_name", account.debtor.name.split()[0]),
+                    ]
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+def _require_account(action: TagihAction, ctx: TurnContext, dispatcher: CollectingDispatcher) -> bool:
+    """Defence in depth: never disclose anything about a debt to an unverified sender."""
+    if ctx.account is None:
+        action.say(dispatcher, "utter_not_verified", ctx.language)
+        return False
+    return True
+
+
+class ActionAskBalance(TagihAction):
+    action_name = "action_ask_balance"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        with self.turn(tracker) as ctx:
+            if not _require_account(self, ctx, dispatcher):
+                return []
+            account, lang = ctx.account, ctx.language
+            assert account is not None
+            balance = account.balance
+            if balance <= 0:
+                self.say(dispatcher, "utter_balance_settled", lang, account_ref=account.ref)
+                return []
+            dpd = account.days_past_due(ctx.now)
+            responses = self.deps.responses
+            overdue = responses.render("utter_fragment_overdue", lang, dpd=dpd)["text"] if dpd else ""
+            fees = (
+                responses.render("utter_fragment_fees", lang, fees=self.money(account.fees, account, lang))[
+                    "text"
+                ]
+                if account.fees
+                else ""
+            )
+            self.say(
+                dispatcher,
+                "utter_balance",
+                lang,
+                account_ref=account.ref,
+                balance=self.money(balance, account, lang),
+                due_date=self.day(account.due_date, lang),
+                overdue=overdue,
+                fees=fees,
+            )
+        return []
+
+
+def payment_instructions(action: TagihAction, account: Account, language: str) -> str:
+    settings = action.deps.settings
+    template = settings.payment_instructions_en if language == "en" else settings.payment_instructions_id
+    digits = "".join(ch for ch in account.ref if ch.isdigit())
+    virtual_account = account.virtual_account or f"{settings.virtual_account_prefix}{digits.zfill(8)}"
+    return template.format(
+        virtual_account=virtual_account, company=settings.company_name, account_ref=account.ref
+    )
+
+
+class ActionPaymentMethod(TagihAction):
+    action_name = "action_payment_method"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        with self.turn(tracker) as ctx:
+            if not _require_account(self, ctx, dispatcher):
+                return []
+            account, lang = ctx.account, ctx.language
+            assert account is not None
+            self.say(
+                dispatcher,
+                "utter_payment_method",
+                lang,
+                account_ref=account.ref,
+                balance=self.money(account.balance, account, lang),
+                instructions=payment_instructions(self, account, lang),
+            )
+        return []

@@ -1,0 +1,200 @@
+"""The ``tagih`` command line: serve, train, import and inspect accounts, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+
+def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.db.session import make_engine, make_session_factory, migrate
+
+    migrate(settings.database_url)
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.dialogue.model import TrainingError, train
+
+    try:
+        train(rasa_bin=settings.rasa_bin, models_dir=settings.models_dir, force=args.force)
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.session import migrate
+
+    migrate(settings.database_url)
+    print(f"Database is at the latest schema: {settings.database_url}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.accounts import load_demo_if_empty
+
+    loaded = load_demo_if_empty(_session_factory(settings))
+    print(f"Loaded {loaded} demo accounts." if loaded else "Database already has accounts; demo data not loaded.")
+    return 0
+
+
+def cmd_import_accounts(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.accounts import ImportValidationError, import_accounts_csv
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    try:
+        report = import_accounts_csv(_session_factory(settings), path, skip_invalid=args.skip_invalid)
+    except ImportValidationError as exc:
+        for error in exc.errors:
+            print(f"{path}:{error.line}: {error.field}: {error.message}", file=sys.stderr)
+        print(f"error: {len(exc.errors)} invalid row(s); nothing was imported "
+              "(use --skip-invalid to import the valid rows)", file=sys.stderr)
+        return 1
+    for error in report.errors:
+        print(f"{path}:{error.line}: {error.field}: {error.message} (skipped)", file=sys.stderr)
+    print(f"Imported {path}: {report.created} created, {report.updated} updated, {report.skipped} skipped.")
+    return 0
+
+
+def cmd_accounts_show(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.accounts import AccountNotFound, account_snapshot
+
+    factory = _session_factory(settings)
+    with factory() as session:
+        try:
+            snapshot = account_snapshot(session, args.ref)
+        except AccountNotFound:
+            print(f"error: no account with ref {args.ref!r}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(snapshot, indent=2, ensure_ascii=False))
+    else:
+        debtor = snapshot["debtor"]
+        print(f"{snapshot['ref']}  {debtor['name']}  {debtor['phone'] or '-'}")
+        print(f"  balance {snapshot['balance']} {snapshot['currency']}, due {snapshot['due_date']}, "
+              f"{snapshot['days_past_due']} days past due, status {snapshot['status']}, "
+              f"segment {snapshot['segment'] or '-'}")
+        for key in ("promises", "plans", "payments", "claims", "handoffs", "opt_outs"):
+            print(f"  {key}: {len(snapshot[key])}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from bot.db.session import migrate
+    from bot.dialogue.model import current_model, latest_model
+    from bot.dialogue.rasa_server import RasaServer, RasaServerError
+    from bot.web.app import create_app
+
+    migrate(settings.database_url)
+    if not args.no_demo:
+        from bot.db.session import make_engine, make_session_factory
+        from bot.services.accounts import load_demo_if_empty
+
+        loaded = load_demo_if_empty(make_session_factory(make_engine(settings.database_url)))
+        if loaded:
+            print(f"Loaded {loaded} demo accounts (see bot/demo/README.md).")
+    model = current_model(settings.models_dir) or latest_model(settings.models_dir)
+    if model is None:
+        print("error: no trained model in nlu/models; run 'tagih train' (or 'make run')", file=sys.stderr)
+        return 1
+    updates: dict[str, object] = {}
+    if settings.action_token is None:
+        updates["action_token"] = SecretStr(secrets.token_urlsafe(24))
+    if "rasa_url" not in settings.model_fields_set:
+        updates["rasa_url"] = f"http://{settings.host}:{settings.rasa_port}"
+    settings = settings.model_copy(update=updates)
+    assert settings.action_token is not None
+    log_file = PROJECT_ROOT / "var" / "rasa.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    rasa = RasaServer(
+        rasa_bin=settings.rasa_bin,
+        model=model,
+        host=settings.host,
+        port=settings.rasa_port,
+        action_url=settings.action_endpoint_url,
+        action_token=settings.action_token.get_secret_value(),
+        tracker_db=settings.rasa_tracker_db,
+        log_file=log_file,
+    )
+    print(f"Starting Rasa with {model.name} (log: {log_file}) ...", flush=True)
+    rasa.start()
+    app_url = f"http://{settings.host}:{settings.port}"
+
+    def announce() -> None:
+        try:
+            rasa.wait_ready()
+        except RasaServerError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return
+        print(
+            f"\nTagih is ready.\n  Web chat:  {app_url}/chat\n  API docs:  {app_url}/docs\n"
+            f"  Rasa:      {settings.rasa_url}\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+
+    threading.Thread(target=announce, daemon=True).start()
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        print("Stopping Rasa ...", flush=True)
+        rasa.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tagih", description="Tagih desk-collection chatbot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start the Rasa server and the app")
+    serve.add_argument("--no-demo", action="store_true", help="do not load demo accounts into an empty database")
+    serve.set_defaults(func=cmd_serve)
+
+    train = sub.add_parser("train", help="train the Rasa model if the training data changed")
+    train.add_argument("--force", action="store_true", help="train even if a model for this data exists")
+    train.set_defaults(func=cmd_train)
+
+    imp = sub.add_parser("import-accounts", help="import or update accounts from a CSV file")
+    imp.add_argument("file")
+    imp.add_argument("--skip-invalid", action="store_true", help="import valid rows, report and skip bad ones")
+    imp.set_defaults(func=cmd_import_accounts)
+
+    accounts = sub.add_parser("accounts", help="inspect accounts")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True)
+    show = accounts_sub.add_parser("show", help="show one account with its history")
+    show.add_argument("ref")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=cmd_accounts_show)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    demo_sub.add_parser("load", help="load demo accounts into an empty database").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args, get_settings()) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

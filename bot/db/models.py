@@ -1,0 +1,401 @@
+"""The application's tables.
+
+Enumerated strings are plain ``String`` columns with CHECK constraints (not database ENUM types) so
+adding a value is a one-line migration on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from bot.db.base import Base
+from bot.db.types import Money, UTCDateTime, from_minor_units, to_minor_units
+
+LANGUAGES = ("id", "en")
+ACCOUNT_STATUSES = ("active", "paid", "disputed", "closed")
+SEGMENTS = ("able_willing", "able_unwilling", "unable_willing", "unable_unwilling")
+PAYMENT_SOURCES = ("import", "api", "agent", "claim")
+CLAIM_STATUSES = ("pending", "confirmed", "rejected")
+PROMISE_KINDS = ("promise", "extension")
+PROMISE_STATUSES = ("pending", "kept", "broken", "cancelled")
+PLAN_STATUSES = ("active", "completed", "broken", "cancelled")
+INSTALLMENT_STATUSES = ("pending", "paid", "missed")
+CHANNELS = ("web", "whatsapp", "telegram")
+CONVERSATION_STATUSES = ("bot", "agent", "closed")
+DIRECTIONS = ("in", "out")
+AUTHORS = ("debtor", "bot", "agent", "system")
+DELIVERY_STATUSES = ("received", "sent", "delivered", "read", "failed")
+HANDOFF_REASONS = ("request_human", "dispute", "fallback", "identity_failed", "final_notice", "policy")
+HANDOFF_STATUSES = ("open", "claimed", "resolved")
+PREFERENCE_KINDS = ("opt_out", "consent_outside_hours")
+DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
+    """CHECK constraint named ``ck_<table>_<name>`` through the naming convention."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name or column)
+
+
+def _money_validator(*names: str) -> Any:
+    """Reject floats and sub-cent amounts when assigned, not later at flush time far from the bug."""
+
+    @validates(*names)
+    def _validate(self: Any, key: str, value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return from_minor_units(to_minor_units(value))
+
+    return _validate
+
+
+class _PaidTotal(Decimal):
+    """The paid total, usable both as ``account.paid_total`` and ``account.paid_total()``.
+
+    Callers were written against both spellings; a callable ``Decimal`` keeps both correct.
+    """
+
+    def __call__(self) -> Decimal:
+        return Decimal(self)
+
+
+class Debtor(Base):
+    __tablename__ = "debtors"
+    __table_args__ = (_one_of("language", LANGUAGES),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
+    birth_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="debtor", order_by="Account.id")
+    contact_preferences: Mapped[list[ContactPreference]] = relationship(
+        back_populates="debtor", order_by="ContactPreference.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Debtor id={self.id} phone={self.phone!r}>"
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        _one_of("status", ACCOUNT_STATUSES),
+        _one_of("segment", SEGMENTS),
+    )
+
+    _check_money = _money_validator("amount_due", "fees")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="RESTRICT"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_due: Mapped[Decimal] = mapped_column(Money)
+    fees: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    segment: Mapped[str | None] = mapped_column(String(32))
+    virtual_account: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    debtor: Mapped[Debtor] = relationship(back_populates="accounts")
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="account", order_by="Payment.paid_at", cascade="all, delete-orphan"
+    )
+    claims: Mapped[list[PaymentClaim]] = relationship(
+        back_populates="account", order_by="PaymentClaim.id", cascade="all, delete-orphan"
+    )
+    promises: Mapped[list[Promise]] = relationship(
+        back_populates="account", order_by="Promise.id", cascade="all, delete-orphan"
+    )
+    plans: Mapped[list[InstallmentPlan]] = relationship(
+        back_populates="account", order_by="InstallmentPlan.id", cascade="all, delete-orphan"
+    )
+    handoffs: Mapped[list[Handoff]] = relationship(back_populates="account", order_by="Handoff.id")
+
+    @property
+    def paid_total(self) -> _PaidTotal:
+        """Sum of recorded payments (confirmed money only; claims are not payments)."""
+        return _PaidTotal(sum((p.amount for p in self.payments), Decimal("0.00")))
+
+    @property
+    def balance(self) -> Decimal:
+        """What is still owed; overpayment shows as zero, not as a negative debt."""
+        return max(Decimal("0.00"), self.amount_due + (self.fees or Decimal("0")) - self.paid_total)
+
+    def local_today(self, now: datetime | None = None) -> date:
+        """Today's date where the debtor lives: DPD changes at the debtor's midnight, not the server's."""
+        now = now or utcnow()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+        return now.astimezone(ZoneInfo(self.debtor.timezone)).date()
+
+    def days_past_due(self, now: datetime | None = None) -> int:
+        return max(0, (self.local_today(now) - self.due_date).days)
+
+    def dpd_bucket(self, now: datetime | None = None) -> str:
+        return dpd_bucket(self.days_past_due(now))
+
+    def __repr__(self) -> str:
+        return f"<Account id={self.id} ref={self.ref!r}>"
+
+
+def dpd_bucket(days_past_due: int) -> str:
+    if days_past_due <= 0:
+        return "current"
+    if days_past_due <= 30:
+        return "1-30"
+    if days_past_due <= 60:
+        return "31-60"
+    if days_past_due <= 90:
+        return "61-90"
+    return "90+"
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (_one_of("source", PAYMENT_SOURCES),)
+
+    _check_money = _money_validator("amount")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reference: Mapped[str | None] = mapped_column(String(128), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="payments")
+
+
+class PaymentClaim(Base):
+    """What the debtor says they paid; becomes a Payment only once confirmed."""
+
+    __tablename__ = "payment_claims"
+    __table_args__ = (_one_of("status", CLAIM_STATUSES),)
+
+    _check_money = _money_validator("amount")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="claims")
+    conversation: Mapped[Conversation | None] = relationship()
+
+
+class Promise(Base):
+    __tablename__ = "promises"
+    __table_args__ = (_one_of("kind", PROMISE_KINDS), _one_of("status", PROMISE_STATUSES))
+
+    _check_money = _money_validator("amount")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="promise")
+    amount: Mapped[Decimal] = mapped_column(Money)
+    promised_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="promises")
+    conversation: Mapped[Conversation | None] = relationship()
+
+
+class InstallmentPlan(Base):
+    __tablename__ = "installment_plans"
+    __table_args__ = (
+        _one_of("status", PLAN_STATUSES),
+        CheckConstraint("installment_count > 0", name="installment_count_positive"),
+    )
+
+    _check_money = _money_validator("total")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    total: Mapped[Decimal] = mapped_column(Money)
+    installment_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="plans")
+    conversation: Mapped[Conversation | None] = relationship()
+    installments: Mapped[list[Installment]] = relationship(
+        back_populates="plan", order_by="Installment.seq", cascade="all, delete-orphan"
+    )
+
+
+class Installment(Base):
+    __tablename__ = "installments"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "seq"),
+        _one_of("status", INSTALLMENT_STATUSES),
+    )
+
+    _check_money = _money_validator("amount")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("installment_plans.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+
+    plan: Mapped[InstallmentPlan] = relationship(back_populates="installments")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel", "sender_id"),
+        _one_of("channel", CHANNELS),
+        _one_of("status", CONVERSATION_STATUSES),
+        _one_of("language", LANGUAGES),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    rasa_sender_id: Mapped[str] = mapped_column(String(160), unique=True)
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id", ondelete="SET NULL"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="bot", index=True)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    debtor: Mapped[Debtor | None] = relationship()
+    account: Mapped[Account | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_message_id"),
+        _one_of("direction", DIRECTIONS),
+        _one_of("channel", CHANNELS),
+        _one_of("author", AUTHORS),
+        _one_of("delivery_status", DELIVERY_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[Any | None] = mapped_column(JSON)
+    channel_message_id: Mapped[str | None] = mapped_column(String(255))
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        _one_of("reason", HANDOFF_REASONS),
+        _one_of("status", HANDOFF_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    conversation: Mapped[Conversation] = relationship()
+    account: Mapped[Account | None] = relationship(back_populates="handoffs")
+
+
+class ContactPreference(Base):
+    """Opt-outs and consents, kept per channel address so they hold before the debtor is known."""
+
+    __tablename__ = "contact_preferences"
+    __table_args__ = (
+        Index("ix_contact_preferences_channel_address", "channel", "address"),
+        _one_of("channel", CHANNELS),
+        _one_of("kind", PREFERENCE_KINDS),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    debtor: Mapped[Debtor | None] = relationship(back_populates="contact_preferences")
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity_type_entity_id", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity_type: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[Any | None] = mapped_column(JSON)

@@ -1,0 +1,1 @@
+"""Glue between the app and the Rasa server: reply catalogue, Rasa HTTP client, conversation router."""

@@ -1,0 +1,44 @@
+"""HTTP client for the Rasa server (the app never imports ``rasa``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bot.errors import DialogueUnavailableError
+
+
+class RasaClient:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, client: httpx.AsyncClient | None = None):
+        self._client = client or httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send_message(self, sender: str, text: str) -> list[dict[str, Any]]:
+        """Run one user turn through Rasa's REST channel and return the bot's replies."""
+        return await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text})
+
+    async def status(self) -> dict[str, Any]:
+        try:
+            response = await self._client.get("/status")
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise DialogueUnavailableError(f"Rasa server not ready: {exc}") from exc
+        return response.json()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        try:
+            response = await self._client.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise DialogueUnavailableError(f"Rasa server unreachable: {exc!r}") from exc
+        if response.status_code >= 400:
+            raise DialogueUnavailableError(
+                f"Rasa server answered {response.status_code}: {response.text[:200]}"
+            )
+        return response.json()

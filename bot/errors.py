@@ -1,0 +1,26 @@
+"""Domain error tree, mapped to HTTP responses once in the web layer."""
+
+from __future__ import annotations
+
+
+class TagihError(Exception):
+    """Base of every error the services raise on purpose."""
+
+
+class NotFoundError(TagihError, LookupError):
+    """A referenced record does not exist."""
+
+
+class PolicyError(TagihError):
+    """A request breaks the configured collection or arrangement policy.
+
+    ``code`` is machine readable (e.g. ``too_far``) so dialogue and API can explain it.
+    """
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class DialogueUnavailableError(TagihError):
+    """The Rasa server could not be reached or answered with an error."""

@@ -1,0 +1,818 @@
+"""Accounts: bulk import from CSV (or row dicts from an API) and the JSON snapshot of one account.
+
+The import is all-or-nothing: every row is validated before anything is written, then all rows are
+upserted in one transaction with chunked Core statements (100,000 rows must import in seconds, so
+there is no ORM object per row).
+
+Demo data (``bot/demo/accounts.csv``, loaded by :func:`load_demo_if_empty`); the birth date is what a
+debtor gives to prove their identity:
+
+=========  ===============  ==============  ======================  ==========
+ref        debtor           phone           timezone                birth date
+=========  ===============  ==============  ======================  ==========
+DEMO-1001  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1988-04-12
+DEMO-1002  Siti Rahayu      +6281234567802  Asia/Jakarta (WIB)      1992-09-03
+DEMO-1003  I Made Wirawan   +6281234567803  Asia/Makassar (WITA)    1985-01-27
+DEMO-1004  Yohanes Wenda    +6281234567804  Asia/Jayapura (WIT)     1990-12-19
+DEMO-1005  Sarah Thompson   +6281234567805  Asia/Jakarta (en)       1983-06-30
+DEMO-1006  Andi Pratama     +6281234567806  Asia/Makassar (WITA)    1995-02-14
+DEMO-1007  Dewi Lestari     +6281234567807  Asia/Jakarta (WIB)      1999-07-08
+DEMO-1008  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1988-04-12
+=========  ===============  ==============  ======================  ==========
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
+
+import phonenumbers
+from babel.numbers import list_currencies
+from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from bot.db.models import (
+    SEGMENTS,
+    Account,
+    AuditLog,
+    ContactPreference,
+    Debtor,
+    InstallmentPlan,
+    utcnow,
+)
+
+__all__ = [
+    "DEMO_CSV",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "AccountNotFound",
+    "ImportReport",
+    "ImportValidationError",
+    "RowError",
+    "account_snapshot",
+    "import_account_rows",
+    "import_accounts_csv",
+    "load_demo_if_empty",
+]
+
+REQUIRED_COLUMNS = (
+    "account_ref",
+    "name",
+    "phone",
+    "language",
+    "timezone",
+    "currency",
+    "amount_due",
+    "due_date",
+    "birth_date",
+)
+OPTIONAL_COLUMNS = ("telegram_chat_id", "email", "segment")
+ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+DEMO_CSV = Path(__file__).resolve().parent.parent / "demo" / "accounts.csv"
+
+_CHUNK = 500  # rows per IN (...) lookup; far below SQLite's bound-parameter limit
+_AMOUNT_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CHAT_ID_RE = re.compile(r"^-?\d{1,20}$")
+_MAX_LEN = {"account_ref": 64, "name": 200, "email": 254}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Errors and results
+
+
+@dataclass
+class RowError:
+    """One problem with one input row. ``line`` is the physical CSV line (header = 1)."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    created: int
+    updated: int
+    skipped: int
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in self.errors],
+        }
+
+
+class ImportValidationError(Exception):
+    """The input is invalid and nothing was written; ``errors`` says where and why."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = list(errors)
+        first = f"; first: {self.errors[0]}" if self.errors else ""
+        super().__init__(f"{len(self.errors)} error(s) in the import{first}")
+
+
+class AccountNotFound(LookupError):
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"no account with ref {ref!r}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Row validation (pure: no database)
+
+
+@dataclass
+class _Row:
+    line: int
+    ref: str
+    name: str
+    phone: str
+    language: str
+    timezone: str
+    currency: str
+    amount_due: Decimal
+    due_date: date
+    birth_date: date
+    telegram_chat_id: str | None
+    email: str | None
+    segment: str | None
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def _text(value: Any) -> str | None:
+    """Cell value as stripped text; ``None`` for empty. API rows may carry ints."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TypeError
+    value = value.strip()
+    return value or None
+
+
+def _parse_phone(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "ID")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_amount(raw: str) -> Decimal:
+    if not _AMOUNT_RE.match(raw):
+        raise ValueError(f"not a decimal amount: {raw!r} (write 1500000 or 1500000.00)")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already rules this out
+        raise ValueError(f"not a decimal amount: {raw!r}") from exc
+    if value < 0:
+        raise ValueError(f"must not be negative: {raw}")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"has more than 2 decimal places: {raw}")
+    if value >= Decimal("10") ** 15:
+        raise ValueError(f"is too large: {raw}")
+    return value.quantize(Decimal("0.01"))
+
+
+def _parse_date(raw: str) -> date:
+    if not _DATE_RE.match(raw):
+        raise ValueError(f"not a date in YYYY-MM-DD form: {raw!r}")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValueError(f"not a valid date: {raw!r}") from exc
+
+
+def _validate_row(line: int, row: Mapping[str, Any], today: date) -> tuple[_Row | None, list[RowError]]:
+    errors: list[RowError] = []
+    values: dict[str, str | None] = {}
+
+    def err(name: str, message: str) -> None:
+        errors.append(RowError(line, name, message))
+
+    for key in row:
+        if key not in ALL_COLUMNS:
+            err(str(key), "unknown column")
+    for name in ALL_COLUMNS:
+        try:
+            values[name] = _text(row.get(name))
+        except TypeError:
+            err(name, "must be text")
+            values[name] = None
+            continue
+        if values[name] is None and name in REQUIRED_COLUMNS:
+            err(name, "is required")
+        limit = _MAX_LEN.get(name)
+        text = values[name]
+        if limit and text is not None and len(text) > limit:
+            err(name, f"is longer than {limit} characters")
+            values[name] = None
+
+    def get(name: str) -> str | None:
+        return values[name]
+
+    phone = language = tz = currency = segment = chat_id = email = None
+    amount: Decimal | None = None
+    due: date | None = None
+    birth: date | None = None
+
+    if (raw := get("phone")) is not None:
+        try:
+            phone = _parse_phone(raw)
+        except ValueError:
+            err("phone", f"not a valid phone number: {raw!r} (use E.164 like +6281234567890 or 08...)")
+    if (raw := get("language")) is not None:
+        if raw.lower() in ("id", "en"):
+            language = raw.lower()
+        else:
+            err("language", f"must be 'id' or 'en', got {raw!r}")
+    if (raw := get("timezone")) is not None:
+        if raw in _timezones():
+            tz = raw
+        else:
+            err("timezone", f"unknown IANA timezone {raw!r} (e.g. Asia/Jakarta, Asia/Makassar)")
+    if (raw := get("currency")) is not None:
+        if len(raw) == 3 and raw.upper() in _currencies():
+            currency = raw.upper()
+        else:
+            err("currency", f"unknown ISO 4217 currency code {raw!r}")
+    if (raw := get("amount_due")) is not None:
+        try:
+            amount = _parse_amount(raw)
+        except ValueError as exc:
+            err("amount_due", str(exc))
+    if (raw := get("due_date")) is not None:
+        try:
+            due = _parse_date(raw)
+        except ValueError as exc:
+            err("due_date", str(exc))
+    if (raw := get("birth_date")) is not None:
+        try:
+            birth = _parse_date(raw)
+        except ValueError as exc:
+            err("birth_date", str(exc))
+        else:
+            if birth >= today:
+                err("birth_date", f"must be in the past: {raw}")
+                birth = None
+    if (raw := get("telegram_chat_id")) is not None:
+        if _CHAT_ID_RE.match(raw):
+            chat_id = raw
+        else:
+            err("telegram_chat_id", f"must be a numeric Telegram chat id, got {raw!r}")
+    if (raw := get("email")) is not None:
+        if _EMAIL_RE.match(raw):
+            email = raw
+        else:
+            err("email", f"not a valid email address: {raw!r}")
+    if (raw := get("segment")) is not None:
+        if raw in SEGMENTS:
+            segment = raw
+        else:
+            err("segment", f"must be one of {', '.join(SEGMENTS)}; got {raw!r}")
+
+    if errors:
+        return None, errors
+    assert phone and language and tz and currency and amount is not None and due and birth
+    return (
+        _Row(
+            line=line,
+            ref=values["account_ref"] or "",
+            name=values["name"] or "",
+            phone=phone,
+            language=language,
+            timezone=tz,
+            currency=currency,
+            amount_due=amount,
+            due_date=due,
+            birth_date=birth,
+            telegram_chat_id=chat_id,
+            email=email,
+            segment=segment,
+        ),
+        [],
+    )
+
+
+def _cross_row_errors(
+    records: Sequence[tuple[int, Mapping[str, Any]]], valid: Sequence[_Row]
+) -> list[RowError]:
+    """Problems only visible across rows: repeated refs, one phone with two identities."""
+    errors: list[RowError] = []
+    lines_by_ref: dict[str, list[int]] = {}
+    for line, row in records:
+        try:
+            ref = _text(row.get("account_ref"))
+        except TypeError:
+            continue
+        if ref is not None:
+            lines_by_ref.setdefault(ref, []).append(line)
+    for ref, lines in lines_by_ref.items():
+        if len(lines) > 1:
+            listed = ", ".join(str(n) for n in lines)
+            errors.extend(
+                RowError(n, "account_ref", f"duplicate account_ref {ref!r} on lines {listed}") for n in lines
+            )
+
+    first_by_phone: dict[str, _Row] = {}
+    phone_by_chat: dict[str, _Row] = {}
+    for row in valid:
+        first = first_by_phone.setdefault(row.phone, row)
+        if first is not row and (first.name != row.name or first.birth_date != row.birth_date):
+            errors.append(
+                RowError(
+                    row.line,
+                    "phone",
+                    f"phone {row.phone} is on line {first.line} with a different name or birth_date",
+                )
+            )
+        if row.telegram_chat_id:
+            owner = phone_by_chat.setdefault(row.telegram_chat_id, row)
+            if owner.phone != row.phone:
+                errors.append(
+                    RowError(
+                        row.line,
+                        "telegram_chat_id",
+                        f"telegram_chat_id {row.telegram_chat_id} is on line {owner.line} "
+                        f"with a different phone",
+                    )
+                )
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------------
+# Database side
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _load_by(session: Session, table: Table, key: str, values: Iterable[str]) -> dict[str, Any]:
+    column = table.c[key]
+    found: dict[str, Any] = {}
+    for chunk in _chunks(sorted(set(values))):
+        for row in session.execute(select(table).where(column.in_(chunk))):
+            found[getattr(row, key)] = row
+    return found
+
+
+def _db_conflicts(session: Session, rows: Sequence[_Row]) -> list[RowError]:
+    """Telegram chat ids already owned by a debtor with another phone would break a unique index."""
+    debtors = _table(Debtor)
+    chat_ids = {r.telegram_chat_id for r in rows if r.telegram_chat_id}
+    owners = _load_by(session, debtors, "telegram_chat_id", chat_ids)
+    errors = []
+    for row in rows:
+        owner = owners.get(row.telegram_chat_id) if row.telegram_chat_id else None
+        if owner is not None and owner.phone != row.phone:
+            errors.append(
+                RowError(
+                    row.line,
+                    "telegram_chat_id",
+                    f"telegram_chat_id {row.telegram_chat_id} already belongs to another debtor",
+                )
+            )
+    return errors
+
+
+def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Executemany UPDATE by primary key; rows are grouped by which columns change."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        keys = tuple(sorted(k for k in row if k != "id"))
+        groups.setdefault(keys, []).append({f"b_{k}": v for k, v in row.items()})
+    for keys, params in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({k: bindparam(f"b_{k}") for k in keys})
+        )
+        for chunk in _chunks(params, 5000):
+            session.connection().execute(stmt, list(chunk))
+
+
+def _upsert(session: Session, rows: Sequence[_Row], now: datetime) -> dict[str, int]:
+    debtors = _table(Debtor)
+    accounts = _table(Account)
+
+    # One record per phone: the first row fixes identity (name, birth date, checked above),
+    # the last row wins for preferences, optional contact fields are kept when a later row omits them.
+    wanted: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        target = wanted.setdefault(row.phone, {"phone": row.phone})
+        target.update(name=row.name, language=row.language, timezone=row.timezone, birth_date=row.birth_date)
+        if row.email:
+            target["email"] = row.email
+        if row.telegram_chat_id:
+            target["telegram_chat_id"] = row.telegram_chat_id
+
+    existing = _load_by(session, debtors, "phone", wanted)
+    new_debtors, changed_debtors = [], []
+    for phone, values in wanted.items():
+        current = existing.get(phone)
+        if current is None:
+            new_debtors.append(
+                {"email": None, "telegram_chat_id": None, **values, "created_at": now, "updated_at": now}
+            )
+            continue
+        diff = {k: v for k, v in values.items() if getattr(current, k) != v}
+        if diff:
+            changed_debtors.append({"id": current.id, **diff, "updated_at": now})
+    for chunk in _chunks(new_debtors, 5000):
+        session.connection().execute(insert(debtors), list(chunk))
+    _bulk_update(session, debtors, changed_debtors)
+
+    debtor_ids = {p: r.id for p, r in existing.items()}
+    if new_debtors:
+        created = _load_by(session, debtors, "phone", [d["phone"] for d in new_debtors])
+        debtor_ids.update({p: r.id for p, r in created.items()})
+
+    current_accounts = _load_by(session, accounts, "ref", [r.ref for r in rows])
+    new_accounts, changed_accounts = [], []
+    for row in rows:
+        values = {
+            "debtor_id": debtor_ids[row.phone],
+            "currency": row.currency,
+            "amount_due": row.amount_due,
+            "due_date": row.due_date,
+        }
+        if row.segment:
+            values["segment"] = row.segment
+        current = current_accounts.get(row.ref)
+        if current is None:
+            new_accounts.append(
+                {
+                    "ref": row.ref,
+                    "segment": None,
+                    "fees": Decimal("0.00"),
+                    "status": "active",
+                    **values,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        diff = {k: v for k, v in values.items() if getattr(current, k) != v}
+        if diff:
+            changed_accounts.append({"id": current.id, **diff, "updated_at": now})
+    for chunk in _chunks(new_accounts, 5000):
+        session.connection().execute(insert(accounts), list(chunk))
+    _bulk_update(session, accounts, changed_accounts)
+
+    return {
+        "created": len(new_accounts),
+        "updated": len(rows) - len(new_accounts),
+        "changed": len(changed_accounts),
+        "debtors_created": len(new_debtors),
+        "debtors_updated": len(changed_debtors),
+    }
+
+
+def _run_import(
+    session: Session,
+    records: Sequence[tuple[int, Mapping[str, Any]]],
+    *,
+    file_errors: Sequence[RowError] = (),  # rows the CSV reader could not split into fields
+    skip_invalid: bool,
+    source_name: str,
+    actor: str,
+    now: datetime | None,
+) -> ImportReport:
+    now = now or utcnow()
+    today = now.astimezone(timezone.utc).date()
+    errors: list[RowError] = list(file_errors)
+    valid: list[_Row] = []
+    for line, record in records:
+        parsed, row_errors = _validate_row(line, record, today)
+        errors.extend(row_errors)
+        if parsed is not None:
+            valid.append(parsed)
+    errors.extend(_cross_row_errors(records, valid))
+    bad_lines = {e.line for e in errors}
+    valid = [r for r in valid if r.line not in bad_lines]
+    conflicts = _db_conflicts(session, valid)
+    errors.extend(conflicts)
+    bad_lines |= {e.line for e in conflicts}
+    valid = [r for r in valid if r.line not in bad_lines]
+    errors.sort(key=lambda e: (e.line, ALL_COLUMNS.index(e.field) if e.field in ALL_COLUMNS else 99))
+
+    if errors and not skip_invalid:
+        raise ImportValidationError(errors)
+
+    counts = _upsert(session, valid, now) if valid else {"created": 0, "updated": 0}
+    # Every bad line is a skipped row (file-level problems were raised before rows were read).
+    report = ImportReport(
+        created=counts["created"], updated=counts["updated"], skipped=len(bad_lines), errors=errors
+    )
+    session.add(
+        AuditLog(
+            at=now,
+            actor=actor,
+            action="accounts.import",
+            entity_type="account",
+            details={
+                "source": source_name,
+                "rows": len(records),
+                "created": report.created,
+                "updated": report.updated,
+                "skipped": report.skipped,
+                "errors": len(errors),
+                **{k: v for k, v in counts.items() if k.startswith("debtors_") or k == "changed"},
+            },
+        )
+    )
+    session.flush()
+    return report
+
+
+def import_account_rows(
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_invalid: bool = False,
+    source_name: str = "api",
+    actor: str = "api",
+    line_numbers: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Validate and upsert rows given as dicts (CSV column names as keys).
+
+    Runs inside the caller's transaction and does not commit; on ImportValidationError nothing has
+    been written. ``line_numbers`` label the rows in errors (default: 1-based position in ``rows``).
+    """
+    numbers = list(line_numbers) if line_numbers is not None else list(range(1, len(rows) + 1))
+    if len(numbers) != len(rows):
+        raise ValueError("line_numbers must have one entry per row")
+    return _run_import(
+        session,
+        list(zip(numbers, rows, strict=True)),
+        skip_invalid=skip_invalid,
+        source_name=source_name,
+        actor=actor,
+        now=now,
+    )
+
+
+def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """CSV records with the physical line each starts on, plus structural errors."""
+    records: list[tuple[int, dict[str, str]]] = []
+    errors: list[RowError] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header_row = next(reader, None)
+            if header_row is None:
+                raise ImportValidationError([RowError(1, "header", "the file is empty")])
+            header = [h.strip().lower() for h in header_row]
+            file_errors = [
+                RowError(1, c, "missing required column") for c in REQUIRED_COLUMNS if c not in header
+            ]
+            file_errors += [
+                RowError(1, h or "(blank)", "unknown column") for h in header if h not in ALL_COLUMNS
+            ]
+            file_errors += [
+                RowError(1, h, "column appears more than once")
+                for h in sorted(set(header))
+                if header.count(h) > 1
+            ]
+            if file_errors:
+                raise ImportValidationError(file_errors)
+            previous_end = reader.line_num
+            for cells in reader:
+                line = previous_end + 1
+                previous_end = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue  # blank lines are not rows
+                if len(cells) != len(header):
+                    errors.append(RowError(line, "row", f"expected {len(header)} fields, found {len(cells)}"))
+                    continue
+                records.append((line, dict(zip(header, cells, strict=True))))
+    except UnicodeDecodeError as exc:
+        raise ImportValidationError([RowError(1, "file", f"not UTF-8 text: {exc.reason}")]) from exc
+    except csv.Error as exc:
+        raise ImportValidationError([RowError(1, "file", f"not a readable CSV file: {exc}")]) from exc
+    return records, errors
+
+
+def import_accounts_csv(
+    session_factory: sessionmaker[Session],
+    path: Path,
+    *,
+    skip_invalid: bool = False,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import an accounts CSV in one transaction (see DESIGN.md for the columns).
+
+    Raises ImportValidationError (nothing written) when the header is wrong, or when any row is bad
+    and ``skip_invalid`` is false. With ``skip_invalid`` the good rows are imported and the bad ones
+    are reported in ``ImportReport.errors``.
+    """
+    path = Path(path)
+    records, structural = _read_csv(path)
+    with session_factory() as session, session.begin():
+        return _run_import(
+            session,
+            records,
+            file_errors=structural,
+            skip_invalid=skip_invalid,
+            source_name=str(path),
+            actor=actor,
+            now=now,
+        )
+
+
+def load_demo_if_empty(session_factory: sessionmaker[Session]) -> int:
+    """Import the demo accounts when the database has no accounts; returns how many were created."""
+    with session_factory() as session:
+        if session.scalar(select(exists().where(Account.id.is_not(None)))):
+            return 0
+    return import_accounts_csv(session_factory, DEMO_CSV, actor="system").created
+
+
+# ---------------------------------------------------------------------------------------------------
+# Snapshot
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def account_snapshot(session: Session, ref: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """Everything known about one account, JSON-ready (Decimals as strings, ISO dates).
+
+    The birth date is deliberately absent: it is the identity-check secret.
+    """
+    account = session.scalars(
+        select(Account)
+        .where(Account.ref == ref)
+        .options(
+            selectinload(Account.debtor).selectinload(Debtor.contact_preferences),
+            selectinload(Account.payments),
+            selectinload(Account.claims),
+            selectinload(Account.promises),
+            selectinload(Account.plans).selectinload(InstallmentPlan.installments),
+            selectinload(Account.handoffs),
+        )
+    ).one_or_none()
+    if account is None:
+        raise AccountNotFound(ref)
+    now = now or utcnow()
+    debtor = account.debtor
+
+    addresses = {a for a in (debtor.phone, debtor.telegram_chat_id) if a}
+    if debtor.phone:
+        addresses.add(debtor.phone.lstrip("+"))  # WhatsApp ids carry no "+"
+    preferences = {p.id: p for p in debtor.contact_preferences}
+    if addresses:
+        for pref in session.scalars(
+            select(ContactPreference).where(
+                ContactPreference.debtor_id.is_(None), ContactPreference.address.in_(addresses)
+            )
+        ):
+            preferences[pref.id] = pref
+
+    return {
+        "ref": account.ref,
+        "currency": account.currency,
+        "amount_due": _money(account.amount_due),
+        "fees": _money(account.fees),
+        "paid_total": _money(Decimal(account.paid_total)),
+        "balance": _money(account.balance),
+        "due_date": _iso(account.due_date),
+        "status": account.status,
+        "days_past_due": account.days_past_due(now),
+        "dpd_bucket": account.dpd_bucket(now),
+        "segment": account.segment,
+        "virtual_account": account.virtual_account,
+        "as_of": _iso(now.astimezone(timezone.utc)),
+        "debtor": {
+            "name": debtor.name,
+            "phone": debtor.phone,
+            "telegram_chat_id": debtor.telegram_chat_id,
+            "email": debtor.email,
+            "language": debtor.language,
+            "timezone": debtor.timezone,
+        },
+        "promises": [
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "amount": _money(p.amount),
+                "promised_date": _iso(p.promised_date),
+                "status": p.status,
+                "conversation_id": p.conversation_id,
+                "created_at": _iso(p.created_at),
+            }
+            for p in account.promises
+        ],
+        "plans": [
+            {
+                "id": plan.id,
+                "total": _money(plan.total),
+                "installment_count": plan.installment_count,
+                "status": plan.status,
+                "conversation_id": plan.conversation_id,
+                "created_at": _iso(plan.created_at),
+                "installments": [
+                    {
+                        "seq": i.seq,
+                        "due_date": _iso(i.due_date),
+                        "amount": _money(i.amount),
+                        "status": i.status,
+                    }
+                    for i in plan.installments
+                ],
+            }
+            for plan in account.plans
+        ],
+        "payments": [
+            {
+                "id": p.id,
+                "amount": _money(p.amount),
+                "paid_at": _iso(p.paid_at),
+                "reference": p.reference,
+                "source": p.source,
+            }
+            for p in account.payments
+        ],
+        "claims": [
+            {
+                "id": c.id,
+                "amount": _money(c.amount),
+                "paid_on": _iso(c.paid_on),
+                "reference": c.reference,
+                "status": c.status,
+                "conversation_id": c.conversation_id,
+                "created_at": _iso(c.created_at),
+            }
+            for c in account.claims
+        ],
+        "handoffs": [
+            {
+                "id": h.id,
+                "reason": h.reason,
+                "note": h.note,
+                "status": h.status,
+                "assigned_to": h.assigned_to,
+                "conversation_id": h.conversation_id,
+                "created_at": _iso(h.created_at),
+                "resolved_at": _iso(h.resolved_at),
+            }
+            for h in account.handoffs
+        ],
+        "opt_outs": [
+            {
+                "id": p.id,
+                "channel": p.channel,
+                "address": p.address,
+                "kind": p.kind,
+                "source": p.source,
+                "created_at": _iso(p.created_at),
+                "revoked_at": _iso(p.revoked_at),
+            }
+            for p in sorted(preferences.values(), key=lambda p: p.id)
+        ],
+    }

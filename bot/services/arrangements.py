@@ -1,0 +1,207 @@
+"""Payment arrangements agreed in conversation: promises, extensions, installment plans,
+payment claims, hardship and disputes. Each validates against the policy and leaves an audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import (
+    Account,
+    Conversation,
+    Handoff,
+    Installment,
+    InstallmentPlan,
+    PaymentClaim,
+    Promise,
+)
+from bot.domain.schedule import (
+    ScheduledInstallment,
+    check_installment_request,
+    installment_schedule,
+    promise_problem,
+)
+from bot.errors import PolicyError
+from bot.services.audit import audit
+from bot.services.handoffs import open_handoff
+from bot.services.policy import ArrangementPolicy
+from bot.services.segments import Signal, next_segment
+
+
+def _resegment(account: Account, signal: Signal) -> None:
+    account.segment = next_segment(account.segment, signal)
+
+
+def _conversation_id(conversation: Conversation | None) -> int | None:
+    return conversation.id if conversation is not None else None
+
+
+def _cancel_pending_promises(session: Session, account: Account) -> None:
+    for promise in session.scalars(
+        select(Promise).where(Promise.account_id == account.id, Promise.status == "pending")
+    ):
+        promise.status = "cancelled"
+
+
+def record_promise(
+    session: Session,
+    *,
+    account: Account,
+    conversation: Conversation | None,
+    amount: Decimal,
+    promised_date: date,
+    kind: str,
+    today: date,
+    policy: ArrangementPolicy,
+) -> Promise:
+    """A new promise supersedes any pending one on the same account."""
+    problem = promise_problem(promised_date, today=today, max_days=policy.max_promise_days)
+    if problem:
+        raise PolicyError(problem)
+    if amount <= 0 or amount > account.balance:
+        raise PolicyError("amount_out_of_range")
+    _cancel_pending_promises(session, account)
+    promise = Promise(
+        account_id=account.id,
+        conversation_id=_conversation_id(conversation),
+        kind=kind,
+        amount=amount,
+        promised_date=promised_date,
+    )
+    session.add(promise)
+    _resegment(account, "extension" if kind == "extension" else "promised")
+    session.flush()
+    audit(
+        session,
+        actor="bot",
+        action=f"{kind}.recorded",
+        entity_type="promise",
+        entity_id=promise.id,
+        conversation_id=_conversation_id(conversation),
+        details={"account": account.ref, "amount": str(amount), "date": promised_date.isoformat()},
+    )
+    return promise
+
+
+def propose_plan(
+    account: Account, *, count: int, first_date: date, today: date, policy: ArrangementPolicy
+) -> list[ScheduledInstallment]:
+    problems = check_installment_request(
+        account.balance, count, first_date, today=today, policy=policy.installments
+    )
+    if problems:
+        raise PolicyError(problems[0])
+    return installment_schedule(account.balance, count, first_date)
+
+
+def record_installment_plan(
+    session: Session,
+    *,
+    account: Account,
+    conversation: Conversation | None,
+    count: int,
+    first_date: date,
+    today: date,
+    policy: ArrangementPolicy,
+) -> InstallmentPlan:
+    """Replace any active plan and pending promise with the agreed schedule."""
+    schedule = propose_plan(account, count=count, first_date=first_date, today=today, policy=policy)
+    for plan in session.scalars(
+        select(InstallmentPlan).where(
+            InstallmentPlan.account_id == account.id, InstallmentPlan.status == "active"
+        )
+    ):
+        plan.status = "cancelled"
+    _cancel_pending_promises(session, account)
+    plan = InstallmentPlan(
+        account_id=account.id,
+        conversation_id=_conversation_id(conversation),
+        total=sum((item.amount for item in schedule), Decimal(0)),
+        installment_count=len(schedule),
+    )
+    plan.installments = [
+        Installment(seq=item.seq, due_date=item.due_date, amount=item.amount) for item in schedule
+    ]
+    session.add(plan)
+    _resegment(account, "agreed_plan")
+    session.flush()
+    audit(
+        session,
+        actor="bot",
+        action="plan.recorded",
+        entity_type="installment_plan",
+        entity_id=plan.id,
+        conversation_id=_conversation_id(conversation),
+        details={"account": account.ref, "count": len(schedule), "total": str(plan.total)},
+    )
+    return plan
+
+
+def record_payment_claim(
+    session: Session,
+    *,
+    account: Account,
+    conversation: Conversation | None,
+    amount: Decimal | None,
+    paid_on: date | None,
+    reference: str | None,
+) -> PaymentClaim:
+    """A claim waits for reconciliation; it never changes the balance by itself."""
+    claim = PaymentClaim(
+        account_id=account.id,
+        conversation_id=_conversation_id(conversation),
+        amount=amount,
+        paid_on=paid_on,
+        reference=reference,
+    )
+    session.add(claim)
+    _resegment(account, "claimed_paid")
+    session.flush()
+    audit(
+        session,
+        actor="bot",
+        action="payment_claim.recorded",
+        entity_type="payment_claim",
+        entity_id=claim.id,
+        conversation_id=_conversation_id(conversation),
+        details={"account": account.ref, "amount": None if amount is None else str(amount)},
+    )
+    return claim
+
+
+def record_hardship(
+    session: Session, *, account: Account, conversation: Conversation | None, reason: str
+) -> None:
+    _resegment(account, "hardship")
+    audit(
+        session,
+        actor="bot",
+        action="hardship.reported",
+        entity_type="account",
+        entity_id=account.ref,
+        conversation_id=_conversation_id(conversation),
+        details={"reason": reason},
+    )
+
+
+def open_dispute(
+    session: Session, *, account: Account, conversation: Conversation, reason: str
+) -> Handoff:
+    """Pause collection on the account and put the dispute in front of a person."""
+    account.status = "disputed"
+    _resegment(account, "disputed")
+    handoff = open_handoff(session, conversation=conversation, reason="dispute", note=reason)
+    audit(
+        session,
+        actor="bot",
+        action="dispute.opened",
+        entity_type="account",
+        entity_id=account.ref,
+        conversation_id=conversation.id,
+        details={"reason": reason, "handoff": handoff.id},
+    )
+    return handoff

@@ -1,0 +1,101 @@
+"""Application settings, read once from the environment (and ``.env``).
+
+Built lazily through :func:`get_settings` so importing a module never reads the environment.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "dev-secret", ""}
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. Names match DESIGN.md's fixed interface."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", alias="TAGIH_ENV"
+    )
+    database_url: str = Field(
+        f"sqlite:///{PROJECT_ROOT / 'var' / 'tagih.db'}", alias="TAGIH_DATABASE_URL"
+    )
+    rasa_url: str = Field("http://127.0.0.1:5005", alias="TAGIH_RASA_URL")
+    host: str = Field("127.0.0.1", alias="TAGIH_HOST")
+    port: int = Field(8000, alias="TAGIH_PORT")
+    rasa_port: int = Field(5005, alias="TAGIH_RASA_PORT")
+    rasa_timeout_seconds: float = Field(30.0, alias="TAGIH_RASA_TIMEOUT")
+    action_token: SecretStr | None = Field(None, alias="TAGIH_ACTION_TOKEN")
+    rasa_bin: Path = Field(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa", alias="TAGIH_RASA_BIN")
+    models_dir: Path = Field(PROJECT_ROOT / "nlu" / "models", alias="TAGIH_MODELS_DIR")
+    rasa_tracker_db: Path = Field(PROJECT_ROOT / "var" / "rasa-tracker.db", alias="TAGIH_RASA_TRACKER_DB")
+    secret_key: SecretStr = Field(SecretStr("dev-secret"), alias="TAGIH_SECRET_KEY")
+
+    company_name: str = Field("Tagih Finance", alias="TAGIH_COMPANY_NAME")
+    default_language: Literal["id", "en"] = Field("id", alias="TAGIH_DEFAULT_LANGUAGE")
+    default_timezone: str = Field("Asia/Jakarta", alias="TAGIH_DEFAULT_TIMEZONE")
+
+    # Payment arrangement policy (the admin editor makes these editable later).
+    max_promise_days: int = Field(14, ge=1, alias="TAGIH_MAX_PROMISE_DAYS")
+    max_installments: int = Field(6, ge=1, alias="TAGIH_MAX_INSTALLMENTS")
+    min_installment: Decimal = Field(Decimal("100000"), ge=0, alias="TAGIH_MIN_INSTALLMENT")
+    max_first_installment_days: int = Field(14, ge=1, alias="TAGIH_MAX_FIRST_INSTALLMENT_DAYS")
+    max_identity_attempts: int = Field(3, ge=1, alias="TAGIH_MAX_IDENTITY_ATTEMPTS")
+    payment_instructions_id: str = Field(
+        "Transfer ke Virtual Account BCA {virtual_account} a.n. {company}, "
+        "atau bayar di Indomaret/Alfamart dengan kode {account_ref}.",
+        alias="TAGIH_PAYMENT_INSTRUCTIONS_ID",
+    )
+    payment_instructions_en: str = Field(
+        "Transfer to BCA virtual account {virtual_account} in the name of {company}, "
+        "or pay at any Indomaret/Alfamart with code {account_ref}.",
+        alias="TAGIH_PAYMENT_INSTRUCTIONS_EN",
+    )
+    virtual_account_prefix: str = Field("88908", alias="TAGIH_VA_PREFIX")
+
+    max_message_chars: int = Field(4000, alias="TAGIH_MAX_MESSAGE_CHARS")
+
+    whatsapp_access_token: SecretStr | None = Field(None, alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_app_secret: SecretStr | None = Field(None, alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: SecretStr | None = Field(None, alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(None, alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_api_base_url: str = Field("https://graph.facebook.com/v21.0", alias="WHATSAPP_API_BASE_URL")
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS
+        ):
+            raise ValueError("TAGIH_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}/actions/webhook"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]

@@ -1,0 +1,78 @@
+"""App factory: builds everything in the lifespan, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from bot.actions import ActionDeps, build_executor
+from bot.actions._base import Clock, utc_now
+from bot.db.session import make_engine, make_session_factory
+from bot.dialogue.rasa_client import RasaClient
+from bot.dialogue.responses import ResponseCatalogue
+from bot.dialogue.router import ConversationRouter
+from bot.errors import DialogueUnavailableError, NotFoundError, PolicyError
+from bot.services.policy import ArrangementPolicy
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.web.routes import actions, pages, rest
+
+DOMAIN_FILE = PROJECT_ROOT / "nlu" / "domain.yml"
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        session_factory = make_session_factory(engine)
+        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        deps = ActionDeps(
+            session_factory=session_factory,
+            settings=settings,
+            responses=ResponseCatalogue.from_domain(DOMAIN_FILE),
+            policy=ArrangementPolicy.from_settings(settings),
+            clock=clock,
+        )
+        app.state.settings = settings
+        app.state.session_factory = session_factory
+        app.state.executor = build_executor(deps)
+        app.state.router = ConversationRouter(
+            session_factory, rasa, default_language=settings.default_language
+        )
+        try:
+            yield
+        finally:
+            await rasa.aclose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Tagih",
+        summary="Desk-collection chatbot: web chat channel, Rasa custom actions, operations API.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(rest.router)
+    app.include_router(actions.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(DialogueUnavailableError)
+    async def _dialogue_down(_: Request, exc: DialogueUnavailableError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the dialogue engine is unavailable; your message was saved, please retry"},
+            status_code=503,
+        )
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(PolicyError)
+    async def _policy(_: Request, exc: PolicyError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=422)
+
+    return app
