@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, latest_intent, latest_text
+from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, latest_intent
 from bot.actions.forms import TagihFormValidator
 from bot.domain.amounts import parse_amount, parse_count
 from bot.domain.dates import parse_due_date
@@ -65,7 +65,7 @@ class ValidatePromiseForm(TagihFormValidator):
             return {"promise_date": "-", "promise_amount": "0", "promise_confirmed": False}
         if requested == "promise_confirmed":
             return ask_confirmation(self, ctx, dispatcher, tracker, "promise_confirmed")
-        text, intent = latest_text(tracker), latest_intent(tracker)
+        text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
         max_days = self.deps.policy.max_promise_days
         if requested in (None, "promise_date") or tracker.get_slot("promise_date") is None:
@@ -211,7 +211,7 @@ class ValidateInstallmentForm(TagihFormValidator):
             return {"installment_count": 0, "installment_first_date": "-", "installment_agreed": False}
         if requested == "installment_agreed":
             return ask_confirmation(self, ctx, dispatcher, tracker, "installment_agreed")
-        text, intent = latest_text(tracker), latest_intent(tracker)
+        text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
         if requested in (None, "installment_count"):
             count = parse_count(text)

@@ -65,7 +65,7 @@ class ValidatePaymentClaimForm(TagihFormValidator):
         lang = ctx.language
         if ctx.account is None:
             return {"claim_paid_on": "-", "claim_amount": "-", "claim_reference": "-"}
-        text, intent = latest_text(tracker), latest_intent(tracker)
+        text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
         if requested == "claim_reference":
             if intent in ESCAPE_INTENTS:
@@ -135,7 +135,7 @@ class ValidateHardshipForm(TagihFormValidator):
         tracker: Tracker,
         requested: str | None,
     ) -> dict[str, Any] | None:
-        text, intent = latest_text(tracker), latest_intent(tracker)
+        text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         if requested is None:
             return {"hardship_reason": text} if HARDSHIP_CUES.search(text) else None
         if intent in ESCAPE_INTENTS or not text.strip() or text.startswith("/"):
@@ -171,7 +171,7 @@ class ValidateDisputeForm(TagihFormValidator):
         tracker: Tracker,
         requested: str | None,
     ) -> dict[str, Any] | None:
-        text, intent = latest_text(tracker), latest_intent(tracker)
+        text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         if requested is None:
             # A detailed first message already says what is wrong; a short one gets a question.
             return {"dispute_reason": text.strip()} if len(text.split()) >= 7 else None

@@ -32,13 +32,44 @@ class TagihFormValidator(TagihAction, FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        activating = (tracker.active_loop or {}).get("name") != self.form
-        requested = None if activating else tracker.get_slot("requested_slot")
+        requested = None if self.is_activation(tracker) else tracker.get_slot("requested_slot")
         with self.turn(tracker) as ctx:
             updates = self.validate_turn(ctx, dispatcher, tracker, requested)
         if not updates:
             return []
         return [SlotSet(key, value) for key, value in updates.items()]
+
+    def is_activation(self, tracker: Tracker) -> bool:
+        """True unless this form was already running when the latest user message arrived.
+
+        (Rasa has already added this form's activation to the tracker it sends, so the
+        tracker's current ``active_loop`` cannot tell.)
+        """
+        seen_user = False
+        for event in reversed(tracker.events):
+            kind = event.get("event")
+            if kind == "user":
+                seen_user = True
+            elif seen_user and kind == "active_loop":
+                return event.get("name") != self.form
+        return True
+
+    @staticmethod
+    def turn_text(tracker: Tracker, requested: str | None) -> str:
+        """The message to read slots from.
+
+        On activation that is the message that asked for this flow, which may lie before an
+        identity check (``pending_flow`` remembers its intent); otherwise the latest message.
+        """
+        if requested is None:
+            wanted = tracker.get_slot("pending_flow")
+            for event in reversed(tracker.events):
+                if event.get("event") != "user":
+                    continue
+                intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+                if intent == wanted:
+                    return event.get("text") or ""
+        return tracker.latest_message.get("text") or ""
 
     def validate_turn(
         self,

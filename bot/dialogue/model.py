@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -58,6 +59,29 @@ def latest_model(models_dir: Path) -> Path | None:
     return models[-1] if models else None
 
 
+_PERCENT = re.compile(r"^\s*([^:|]*?):?\s*(\d{1,3})%\|")
+
+
+class _ProgressFilter:
+    """Rasa draws progress bars; keep every 25% of each bar so logs stay readable."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def keep(self, line: str) -> bool:
+        if not line.strip():
+            return False
+        match = _PERCENT.match(line)
+        if match is None:
+            return True
+        label, percent = match.group(1), int(match.group(2))
+        step = percent // 25
+        if self._last.get(label) == step:
+            return False
+        self._last[label] = step
+        return True
+
+
 def train(
     *,
     rasa_bin: Path,
@@ -89,8 +113,11 @@ def train(
         command, cwd=nlu_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
     assert process.stdout is not None
+    progress = _ProgressFilter()
     for line in process.stdout:
-        echo(line.rstrip("\n"))
+        for part in line.rstrip("\n").split("\r"):
+            if progress.keep(part):
+                echo(part)
     if process.wait() != 0:
         raise TrainingError(f"rasa train failed with exit code {process.returncode}")
     result = models_dir / f"{model_name(fp)}.tar.gz"

@@ -1,0 +1,72 @@
+"""The ``tagih`` command line as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import get_settings
+
+HEADER = "account_ref,name,phone,language,timezone,currency,amount_due,due_date,birth_date\n"
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TAGIH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "accounts.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_import_then_show_json(tmp_path, capsys):
+    path = write(tmp_path, "ACC-1,Rina Wati,081298765432,id,Asia/Makassar,IDR,1250000,2026-11-01,1991-05-05\n")
+    assert main(["import-accounts", str(path)]) == 0
+    assert "1 created, 0 updated" in capsys.readouterr().out
+    assert main(["accounts", "show", "ACC-1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["ref"] == "ACC-1" and shown["balance"] == "1250000.00"
+    assert shown["debtor"]["phone"] == "+6281298765432" and shown["debtor"]["timezone"] == "Asia/Makassar"
+    assert "birth_date" not in shown["debtor"]
+    for key in ("promises", "plans", "payments", "claims", "handoffs", "opt_outs"):
+        assert shown[key] == []
+
+
+def test_bad_rows_are_reported_with_line_numbers_and_nothing_is_imported(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        "ACC-1,Rina Wati,081298765432,id,Asia/Makassar,IDR,1250000,2026-11-01,1991-05-05\n"
+        "ACC-2,Joko,12,id,Asia/Jakarta,IDR,100,2026-11-01,1991-05-05\n"
+        "ACC-3,Tono,081298765433,id,Mars/Base,IDR,-5,2026-13-01,1991-05-05\n",
+    )
+    assert main(["import-accounts", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:3: phone" in err
+    assert f"{path}:4: timezone" in err and f"{path}:4: amount_due" in err and f"{path}:4: due_date" in err
+    assert "nothing was imported" in err
+    assert main(["accounts", "show", "ACC-1"]) == 1
+    assert "no account" in capsys.readouterr().err
+
+
+def test_skip_invalid_imports_the_good_rows(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        "ACC-1,Rina Wati,081298765432,id,Asia/Makassar,IDR,1250000,2026-11-01,1991-05-05\n"
+        "ACC-2,Joko,12,id,Asia/Jakarta,IDR,100,2026-11-01,1991-05-05\n",
+    )
+    assert main(["import-accounts", str(path), "--skip-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert "1 created" in captured.out and "1 skipped" in captured.out and ":3: phone" in captured.err
+
+
+def test_missing_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["import-accounts", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
