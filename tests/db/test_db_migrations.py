@@ -12,9 +12,7 @@ from bot.db import Base, make_engine, migrate, normalize_url
 
 def _diff(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
-        )
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         return list(compare_metadata(context, Base.metadata))
 
 
@@ -24,10 +22,7 @@ def _constraints(engine: Engine) -> dict[str, tuple[set[str], set[tuple[str, str
     result = {}
     for table in Base.metadata.sorted_tables:
         checks = {c["name"] for c in inspector.get_check_constraints(table.name)}
-        fks = {
-            (fk["name"], (fk.get("options") or {}).get("ondelete"))
-            for fk in inspector.get_foreign_keys(table.name)
-        }
+        fks = {(fk["name"], (fk.get("options") or {}).get("ondelete")) for fk in inspector.get_foreign_keys(table.name)}
         result[table.name] = (checks, fks)
     return result
 
@@ -87,9 +82,7 @@ def test_postgres_round_trip(postgres_url: str) -> None:
     try:
         factory = make_session_factory(engine)
         with factory() as session:
-            debtor = Debtor(
-                name="Budi", phone="+6281234567801", birth_date=date(1990, 1, 1), timezone="Asia/Jayapura"
-            )
+            debtor = Debtor(name="Budi", phone="+6281234567801", birth_date=date(1990, 1, 1), timezone="Asia/Jayapura")
             account = Account(
                 ref="PG-1",
                 debtor=debtor,
@@ -98,9 +91,7 @@ def test_postgres_round_trip(postgres_url: str) -> None:
                 due_date=date(2026, 11, 1),
             )
             account.payments.append(
-                Payment(
-                    amount=Decimal("0.01"), source="api", paid_at=datetime(2026, 11, 2, tzinfo=timezone.utc)
-                )
+                Payment(amount=Decimal("0.01"), source="api", paid_at=datetime(2026, 11, 2, tzinfo=timezone.utc))
             )
             session.add(account)
             session.commit()

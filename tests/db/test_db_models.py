@@ -121,9 +121,7 @@ def test_dpd_bucket_method(session: Session) -> None:
         (Account, "segment", "rich"),
     ],
 )
-def test_check_constraints_reject_unknown_values(
-    session: Session, model: type, field: str, value: str
-) -> None:
+def test_check_constraints_reject_unknown_values(session: Session, model: type, field: str, value: str) -> None:
     account = make_account(session)
     setattr(account, field, value)
     with pytest.raises(IntegrityError):
@@ -132,9 +130,7 @@ def test_check_constraints_reject_unknown_values(
 
 def test_unique_phone_and_foreign_keys(session: Session) -> None:
     make_account(session)
-    session.add(
-        Debtor(name="Other", phone="+6281234567801", birth_date=date(1990, 1, 1), timezone="Asia/Jakarta")
-    )
+    session.add(Debtor(name="Other", phone="+6281234567801", birth_date=date(1990, 1, 1), timezone="Asia/Jakarta"))
     with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
@@ -163,9 +159,7 @@ def test_full_graph_round_trip(session: Session) -> None:
             payload={"raw": [1, 2]},
         )
     )
-    plan = InstallmentPlan(
-        account=account, conversation=conversation, total=Decimal("1500000.00"), installment_count=3
-    )
+    plan = InstallmentPlan(account=account, conversation=conversation, total=Decimal("1500000.00"), installment_count=3)
     plan.installments = [
         Installment(seq=3, due_date=date(2027, 1, 25), amount=Decimal("500000.00")),
         Installment(seq=1, due_date=date(2026, 11, 25), amount=Decimal("500000.00")),
@@ -216,9 +210,7 @@ def test_full_graph_round_trip(session: Session) -> None:
 
 def test_unique_channel_message_id(session: Session) -> None:
     account = make_account(session)
-    conversation = Conversation(
-        channel="telegram", sender_id="42", rasa_sender_id="telegram:42", account=account
-    )
+    conversation = Conversation(channel="telegram", sender_id="42", rasa_sender_id="telegram:42", account=account)
     conversation.messages = [
         Message(direction="in", channel="telegram", author="debtor", channel_message_id="7"),
         Message(direction="in", channel="telegram", author="debtor", channel_message_id="7"),

@@ -49,9 +49,7 @@ def test_money_rejects_float(bad: float) -> None:
         Account(amount_due=bad)
 
 
-@pytest.mark.parametrize(
-    "bad", [Decimal("1.001"), Decimal("0.005"), Decimal("NaN"), Decimal("Infinity"), "10"]
-)
+@pytest.mark.parametrize("bad", [Decimal("1.001"), Decimal("0.005"), Decimal("NaN"), Decimal("Infinity"), "10"])
 def test_money_rejects_sub_cent_and_non_numbers(bad: object) -> None:
     with pytest.raises(ValueError):
         Money().process_bind_param(bad, sqlite.dialect())

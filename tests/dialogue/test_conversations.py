@@ -21,7 +21,7 @@ from bot.db.models import (
     PaymentClaim,
     Promise,
 )
-from tests.conftest import LiveStack
+from tests.support import LiveStack
 
 pytestmark = pytest.mark.rasa
 

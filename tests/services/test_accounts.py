@@ -377,9 +377,7 @@ def test_snapshot(factory: sessionmaker[Session], tmp_path: Path) -> None:
                     kind="opt_out",
                     source="debtor",
                 ),
-                ContactPreference(
-                    debtor_id=None, channel="telegram", address="999", kind="opt_out", source="debtor"
-                ),
+                ContactPreference(debtor_id=None, channel="telegram", address="999", kind="opt_out", source="debtor"),
             ]
         )
 
@@ -439,9 +437,7 @@ def test_snapshot(factory: sessionmaker[Session], tmp_path: Path) -> None:
         (2, "1387500.00", "2027-01-01"),
     ]
     assert snap["plans"][0]["total"] == "2775000.00"
-    assert [(c["amount"], c["paid_on"], c["status"]) for c in snap["claims"]] == [
-        (None, "2026-11-22", "pending")
-    ]
+    assert [(c["amount"], c["paid_on"], c["status"]) for c in snap["claims"]] == [(None, "2026-11-22", "pending")]
     assert [(h["reason"], h["status"], h["note"]) for h in snap["handoffs"]] == [
         ("request_human", "open", "wants a person")
     ]

@@ -11,7 +11,7 @@ from bot.db.session import make_engine, make_session_factory, migrate
 from bot.services.accounts import load_demo_if_empty
 from bot.services.conversations import get_or_create_conversation
 from bot.web.app import create_app
-from tests.conftest import fixed_clock, make_settings
+from tests.support import fixed_clock, make_settings
 
 
 @pytest.fixture

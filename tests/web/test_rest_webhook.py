@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.db.models import Conversation, Message
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.web.app import create_app
-from tests.conftest import fixed_clock, free_port, make_settings
+from tests.support import fixed_clock, free_port, make_settings
 
 
 @pytest.fixture

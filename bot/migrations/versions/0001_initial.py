@@ -37,9 +37,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_log_action"), "audit_log", ["action"], unique=False)
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
     op.create_index(op.f("ix_audit_log_conversation_id"), "audit_log", ["conversation_id"], unique=False)
-    op.create_index(
-        op.f("ix_audit_log_entity_type_entity_id"), "audit_log", ["entity_type", "entity_id"], unique=False
-    )
+    op.create_index(op.f("ix_audit_log_entity_type_entity_id"), "audit_log", ["entity_type", "entity_id"], unique=False)
 
     op.create_table(
         "debtors",
@@ -77,9 +75,7 @@ def upgrade() -> None:
             "segment IN ('able_willing', 'able_unwilling', 'unable_willing', 'unable_unwilling')",
             name=op.f("ck_accounts_segment"),
         ),
-        sa.CheckConstraint(
-            "status IN ('active', 'paid', 'disputed', 'closed')", name=op.f("ck_accounts_status")
-        ),
+        sa.CheckConstraint("status IN ('active', 'paid', 'disputed', 'closed')", name=op.f("ck_accounts_status")),
         sa.ForeignKeyConstraint(
             ["debtor_id"], ["debtors.id"], name=op.f("fk_accounts_debtor_id_debtors"), ondelete="RESTRICT"
         ),
@@ -100,12 +96,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "channel IN ('web', 'whatsapp', 'telegram')", name=op.f("ck_contact_preferences_channel")
-        ),
-        sa.CheckConstraint(
-            "kind IN ('opt_out', 'consent_outside_hours')", name=op.f("ck_contact_preferences_kind")
-        ),
+        sa.CheckConstraint("channel IN ('web', 'whatsapp', 'telegram')", name=op.f("ck_contact_preferences_channel")),
+        sa.CheckConstraint("kind IN ('opt_out', 'consent_outside_hours')", name=op.f("ck_contact_preferences_kind")),
         sa.ForeignKeyConstraint(
             ["debtor_id"],
             ["debtors.id"],
@@ -120,9 +112,7 @@ def upgrade() -> None:
         ["channel", "address"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_contact_preferences_debtor_id"), "contact_preferences", ["debtor_id"], unique=False
-    )
+    op.create_index(op.f("ix_contact_preferences_debtor_id"), "contact_preferences", ["debtor_id"], unique=False)
 
     op.create_table(
         "conversations",
@@ -138,9 +128,7 @@ def upgrade() -> None:
         sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "channel IN ('web', 'whatsapp', 'telegram')", name=op.f("ck_conversations_channel")
-        ),
+        sa.CheckConstraint("channel IN ('web', 'whatsapp', 'telegram')", name=op.f("ck_conversations_channel")),
         sa.CheckConstraint("language IN ('id', 'en')", name=op.f("ck_conversations_language")),
         sa.CheckConstraint("status IN ('bot', 'agent', 'closed')", name=op.f("ck_conversations_status")),
         sa.ForeignKeyConstraint(
@@ -225,9 +213,7 @@ def upgrade() -> None:
             "status IN ('active', 'completed', 'broken', 'cancelled')",
             name=op.f("ck_installment_plans_status"),
         ),
-        sa.CheckConstraint(
-            "installment_count > 0", name=op.f("ck_installment_plans_installment_count_positive")
-        ),
+        sa.CheckConstraint("installment_count > 0", name=op.f("ck_installment_plans_installment_count_positive")),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -242,9 +228,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_installment_plans")),
     )
-    op.create_index(
-        op.f("ix_installment_plans_account_id"), "installment_plans", ["account_id"], unique=False
-    )
+    op.create_index(op.f("ix_installment_plans_account_id"), "installment_plans", ["account_id"], unique=False)
     op.create_index(
         op.f("ix_installment_plans_conversation_id"), "installment_plans", ["conversation_id"], unique=False
     )
@@ -276,9 +260,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint(
-            "channel", "channel_message_id", name=op.f("uq_messages_channel_channel_message_id")
-        ),
+        sa.UniqueConstraint("channel", "channel_message_id", name=op.f("uq_messages_channel_channel_message_id")),
     )
     op.create_index(op.f("ix_messages_conversation_id"), "messages", ["conversation_id"], unique=False)
 
@@ -292,9 +274,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=128), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('pending', 'confirmed', 'rejected')", name=op.f("ck_payment_claims_status")
-        ),
+        sa.CheckConstraint("status IN ('pending', 'confirmed', 'rejected')", name=op.f("ck_payment_claims_status")),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -310,9 +290,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_claims")),
     )
     op.create_index(op.f("ix_payment_claims_account_id"), "payment_claims", ["account_id"], unique=False)
-    op.create_index(
-        op.f("ix_payment_claims_conversation_id"), "payment_claims", ["conversation_id"], unique=False
-    )
+    op.create_index(op.f("ix_payment_claims_conversation_id"), "payment_claims", ["conversation_id"], unique=False)
 
     op.create_table(
         "promises",
@@ -325,9 +303,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('promise', 'extension')", name=op.f("ck_promises_kind")),
-        sa.CheckConstraint(
-            "status IN ('pending', 'kept', 'broken', 'cancelled')", name=op.f("ck_promises_status")
-        ),
+        sa.CheckConstraint("status IN ('pending', 'kept', 'broken', 'cancelled')", name=op.f("ck_promises_status")),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_promises_account_id_accounts"), ondelete="CASCADE"
         ),
