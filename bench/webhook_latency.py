@@ -105,7 +105,7 @@ def main() -> int:
     }
     app = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bot.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(app_port), "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(app_port), "--log-level", "warning", "--ws", "none"],
         cwd=PROJECT_ROOT, env=env,
     )
     rasa = RasaServer(
@@ -134,8 +134,8 @@ def main() -> int:
         app.terminate()
         app.wait(10)
 
-    print(f"| path | messages | errors | p50 ms | p95 ms | messages/s |")
-    print(f"|---|---|---|---|---|---|")
+    print("| path | messages | errors | p50 ms | p95 ms | messages/s |")
+    print("|---|---|---|---|---|---|")
     summary = {}
     for label in ("rasa", "tagih"):
         acc = results[label]

@@ -150,7 +150,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     threading.Thread(target=announce, daemon=True).start()
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="none"
+        )
     finally:
         print("Stopping Rasa ...", flush=True)
         rasa.stop()

@@ -46,7 +46,7 @@ class AppServer:
 
     def __init__(self, app: object, port: int) -> None:
         self.port = port
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -22,7 +22,9 @@ from bot.services.handoffs import open_handoff, ticket_number
 from bot.services.language import requested_language
 from bot.services.segments import next_segment
 
-NO_REFERENCE = re.compile(r"^\s*(tidak|tdk|gak|ga|gk|nggak|enggak|belum|blm)?\s*(ada|punya)?\s*$|^\s*(none|no|nope|n/?a|-)\s*$", re.I)
+NO_REFERENCE = re.compile(
+    r"^\s*(tidak|tdk|gak|ga|gk|nggak|enggak|belum|blm)?\s*(ada|punya)?\s*$|^\s*(none|no|nope|n/?a|-)\s*$", re.I
+)
 CLAIM_WINDOW_DAYS = 90
 # Intents that leave a free-text question (reason, reference) for another flow.
 ESCAPE_INTENTS = frozenset(
@@ -265,14 +267,18 @@ def _trailing_fallbacks(tracker: Tracker, *, skip_latest: bool = False) -> int:
         user_events = user_events[1:]
     for event in user_events:
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != "nlu_fallback":
+        if intent not in MISUNDERSTOOD:
             break
         count += 1
     return count
 
 
+MISUNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
+
+
 class ActionDefaultFallback(TagihAction):
-    """Rephrase once; after two misunderstandings in a row, offer a person."""
+    """Handles messages the bot cannot act on: unclear ones (ask to rephrase) and off-topic ones
+    (say what the bot can do). After two such messages in a row it offers a person."""
 
     action_name = "action_default_fallback"
 
@@ -282,6 +288,8 @@ class ActionDefaultFallback(TagihAction):
         language = self.language(tracker)
         if _trailing_fallbacks(tracker) >= 2:
             self.say(dispatcher, "utter_offer_human", language)
+        elif latest_intent(tracker) == "out_of_scope":
+            self.say(dispatcher, "utter_out_of_scope", language)
         else:
             self.say(dispatcher, "utter_rephrase", language)
         return []

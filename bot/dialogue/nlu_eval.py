@@ -7,14 +7,13 @@ is written by third parties and must never be copied into training data.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
-from bot.dialogue.model import NLU_DIR, current_model
+from bot.dialogue.model import NLU_DIR, current_model, rasa_env
 from bot.settings import PROJECT_ROOT, get_settings
 
 
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         str(settings.rasa_bin), "test", "nlu",
         "--model", str(model), "--nlu", str(eval_set.resolve()), "--out", str(out), "--no-plot",
     ]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = rasa_env()
     result = subprocess.run(command, cwd=NLU_DIR, env=env, capture_output=True, text=True)
     report_file = out / "intent_report.json"
     if result.returncode != 0 or not report_file.exists():

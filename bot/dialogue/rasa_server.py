@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.dialogue.model import NLU_DIR
+from bot.dialogue.model import NLU_DIR, rasa_env
 
 
 class RasaServerError(RuntimeError):
@@ -46,16 +46,13 @@ class RasaServer:
 
     def start(self) -> None:
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "TAGIH_ACTION_ENDPOINT_URL": self.action_url,
-            "TAGIH_ACTION_TOKEN": self.action_token,
-            "TAGIH_RASA_TRACKER_DIALECT": os.environ.get("TAGIH_RASA_TRACKER_DIALECT", "sqlite"),
-            "TAGIH_RASA_TRACKER_HOST": os.environ.get("TAGIH_RASA_TRACKER_HOST", ""),
-            "TAGIH_RASA_TRACKER_DB": os.environ.get("TAGIH_RASA_TRACKER_DB", str(self.tracker_db)),
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        }
+        env = rasa_env(
+            TAGIH_ACTION_ENDPOINT_URL=self.action_url,
+            TAGIH_ACTION_TOKEN=self.action_token,
+            TAGIH_RASA_TRACKER_DIALECT=os.environ.get("TAGIH_RASA_TRACKER_DIALECT", "sqlite"),
+            TAGIH_RASA_TRACKER_HOST=os.environ.get("TAGIH_RASA_TRACKER_HOST", ""),
+            TAGIH_RASA_TRACKER_DB=str(self.tracker_db),
+        )
         command = [
             str(self.rasa_bin), "run",
             "--enable-api",

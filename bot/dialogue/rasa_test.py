@@ -5,12 +5,11 @@ Called by ``make test``; exits non-zero when any story fails, and prints the fai
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from bot.dialogue.model import NLU_DIR, current_model
+from bot.dialogue.model import NLU_DIR, current_model, rasa_env
 from bot.settings import PROJECT_ROOT, get_settings
 
 
@@ -25,7 +24,7 @@ def run_story_tests(model: Path, out_dir: Path) -> int:
         "--fail-on-prediction-errors",
         "--no-plot",
     ]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = rasa_env()
     result = subprocess.run(command, cwd=NLU_DIR, env=env, capture_output=True, text=True)
     failed = out_dir / "failed_test_stories.yml"
     if result.returncode != 0:

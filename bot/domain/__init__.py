@@ -1,7 +1,14 @@
 """Pure domain rules: dates, amounts, money and instalment schedules (no I/O, no database)."""
 
 from bot.domain.amounts import parse_amount, parse_count
-from bot.domain.dates import format_date, format_weekday_date, local_today, parse_birth_date, parse_due_date, parse_paid_date
+from bot.domain.dates import (
+    format_date,
+    format_weekday_date,
+    local_today,
+    parse_birth_date,
+    parse_due_date,
+    parse_paid_date,
+)
 from bot.domain.money import format_money, to_decimal
 from bot.domain.schedule import (
     InstallmentPolicy,

@@ -64,7 +64,8 @@ def test_identity_then_balance_in_indonesian(live_stack, sender):
     with live_stack.session_factory() as session:
         conversation = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
         assert conversation.verified and conversation.account.ref == "DEMO-1002"
-        directions = [m.direction for m in session.scalars(select(Message).where(Message.conversation_id == conversation.id))]
+        messages = session.scalars(select(Message).where(Message.conversation_id == conversation.id))
+        directions = [m.direction for m in messages]
         assert directions.count("in") == 3 and "out" in directions
 
 
