@@ -1,0 +1,45 @@
+"""The /chat page in a real browser (Debian's Chromium driven by Playwright) against the live stack."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.rasa
+
+CHROMIUM = os.environ.get("TAGIH_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def page():
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+def test_chat_in_the_browser_with_clickable_buttons(live_stack, page):
+    page.goto(f"{live_stack.app_url}/chat")
+    page.fill("#text", "halo selamat siang")
+    page.press("#text", "Enter")
+    page.wait_for_selector(".msg.bot")
+    assert "Tagih Finance" in page.inner_text(".msg.bot")
+    button = page.locator(".buttons button", has_text="Cek tagihan")
+    button.click()
+    # the button's title is shown as the debtor's message and its payload reaches the bot
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    bot_messages = page.locator(".msg.bot").all_inner_texts()
+    assert "Cek tagihan" in page.locator(".msg.user").all_inner_texts()
+    assert "nomor kontrak" in bot_messages[-1]
+    page.fill("#text", "   ")
+    page.press("#text", "Enter")
+    assert page.locator(".msg.user").count() == 2, "blank input is not sent"
