@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: setup
 	$(TAGIH) serve
 
-test: setup
+test: setup lint
 	$(APP_VENV)/bin/pytest -q
 	$(MAKE) --no-print-directory rasa-test
 	$(MAKE) --no-print-directory nlu-eval
@@ -55,7 +55,8 @@ bench-import: venvs
 	$(APP_VENV)/bin/python bench/import_accounts.py
 
 lint: venvs
-	$(APP_VENV)/bin/ruff check bot channels scheduler tests bench
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf var results nlu/models

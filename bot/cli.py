@@ -61,8 +61,11 @@ def cmd_import_accounts(args: argparse.Namespace, settings: Settings) -> int:
     except ImportValidationError as exc:
         for error in exc.errors:
             print(f"{path}:{error.line}: {error.field}: {error.message}", file=sys.stderr)
-        print(f"error: {len(exc.errors)} invalid row(s); nothing was imported "
-              "(use --skip-invalid to import the valid rows)", file=sys.stderr)
+        print(
+            f"error: {len(exc.errors)} invalid row(s); nothing was imported "
+            "(use --skip-invalid to import the valid rows)",
+            file=sys.stderr,
+        )
         return 1
     for error in report.errors:
         print(f"{path}:{error.line}: {error.field}: {error.message} (skipped)", file=sys.stderr)
@@ -85,9 +88,11 @@ def cmd_accounts_show(args: argparse.Namespace, settings: Settings) -> int:
     else:
         debtor = snapshot["debtor"]
         print(f"{snapshot['ref']}  {debtor['name']}  {debtor['phone'] or '-'}")
-        print(f"  balance {snapshot['balance']} {snapshot['currency']}, due {snapshot['due_date']}, "
-              f"{snapshot['days_past_due']} days past due, status {snapshot['status']}, "
-              f"segment {snapshot['segment'] or '-'}")
+        print(
+            f"  balance {snapshot['balance']} {snapshot['currency']}, due {snapshot['due_date']}, "
+            f"{snapshot['days_past_due']} days past due, status {snapshot['status']}, "
+            f"segment {snapshot['segment'] or '-'}"
+        )
         for key in ("promises", "plans", "payments", "claims", "handoffs", "opt_outs"):
             print(f"  {key}: {len(snapshot[key])}")
     return 0
@@ -142,20 +147,68 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         except RasaServerError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return
+        channels = ["web chat"]
+        if settings.whatsapp_access_token is not None:
+            channels.append(f"WhatsApp (webhook {app_url}/webhooks/whatsapp)")
+        if settings.telegram_bot_token is not None:
+            channels.append("Telegram (polling)" if polling else "Telegram (webhook)")
         print(
-            f"\nTagih is ready.\n  Web chat:  {app_url}/chat\n  API docs:  {app_url}/docs\n"
+            f"\nTagih is ready ({', '.join(channels)}).\n  Web chat:  {app_url}/chat\n  API docs:  {app_url}/docs\n"
             f"  Rasa:      {settings.rasa_url}\nPress Ctrl-C to stop.\n",
             flush=True,
         )
 
+    polling = telegram_polling_wanted(settings)
     threading.Thread(target=announce, daemon=True).start()
     try:
         uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="none"
+            create_app(settings, telegram_polling=polling),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ws="none",
         )
     finally:
         print("Stopping Rasa ...", flush=True)
         rasa.stop()
+    return 0
+
+
+def telegram_polling_wanted(settings: Settings) -> bool:
+    """Long polling for local development: a bot token but no public URL for Telegram to call."""
+    return settings.telegram_bot_token is not None and not settings.public_url
+
+
+def cmd_telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from channels.base import ChannelError
+    from channels.telegram import TelegramChannel, TelegramConfig
+
+    config = TelegramConfig.from_settings(settings)
+    if config is None:
+        print("error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    if settings.telegram_webhook_secret is None:
+        print("error: TELEGRAM_WEBHOOK_SECRET must be set so the webhook can be authenticated", file=sys.stderr)
+        return 2
+    if not args.url.startswith("https://") and not args.allow_http:
+        print("error: Telegram only delivers to https:// URLs (use --allow-http for a local fake)", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        channel = TelegramChannel(config)
+        try:
+            await channel.set_webhook(args.url)
+        finally:
+            await channel.aclose()
+
+    try:
+        asyncio.run(run())
+    except ChannelError as exc:
+        print(f"error: Telegram refused the webhook: {exc}", file=sys.stderr)
+        return 1
+    print(f"Telegram webhook set to {args.url}")
     return 0
 
 
@@ -182,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("ref")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=cmd_accounts_show)
+
+    telegram = sub.add_parser("telegram", help="Telegram channel")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    set_webhook = telegram_sub.add_parser("set-webhook", help="point Telegram at this server's webhook")
+    set_webhook.add_argument("url", help="public https URL of /webhooks/telegram")
+    set_webhook.add_argument("--allow-http", action="store_true", help=argparse.SUPPRESS)
+    set_webhook.set_defaults(func=cmd_telegram_set_webhook)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -22,12 +22,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    environment: Literal["development", "test", "production"] = Field(
-        "development", alias="TAGIH_ENV"
-    )
-    database_url: str = Field(
-        f"sqlite:///{PROJECT_ROOT / 'var' / 'tagih.db'}", alias="TAGIH_DATABASE_URL"
-    )
+    environment: Literal["development", "test", "production"] = Field("development", alias="TAGIH_ENV")
+    database_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'var' / 'tagih.db'}", alias="TAGIH_DATABASE_URL")
     rasa_url: str = Field("http://127.0.0.1:5005", alias="TAGIH_RASA_URL")
     host: str = Field("127.0.0.1", alias="TAGIH_HOST")
     port: int = Field(8000, alias="TAGIH_PORT")
@@ -61,6 +57,13 @@ class Settings(BaseSettings):
     )
     virtual_account_prefix: str = Field("88908", alias="TAGIH_VA_PREFIX")
 
+    public_url: str | None = Field(None, alias="TAGIH_PUBLIC_URL")
+    send_max_attempts: int = Field(5, ge=1, alias="TAGIH_SEND_MAX_ATTEMPTS")
+    send_backoff_seconds: float = Field(1.0, ge=0, alias="TAGIH_SEND_BACKOFF_SECONDS")
+    telegram_chat_per_second: float = Field(1.0, gt=0, alias="TELEGRAM_CHAT_PER_SECOND")
+    telegram_global_per_second: float = Field(30.0, gt=0, alias="TELEGRAM_GLOBAL_PER_SECOND")
+    telegram_link_ttl_hours: int = Field(72, ge=1, alias="TELEGRAM_LINK_TTL_HOURS")
+    channel_workers: int = Field(8, ge=1, alias="TAGIH_CHANNEL_WORKERS")
     max_message_chars: int = Field(4000, alias="TAGIH_MAX_MESSAGE_CHARS")
 
     whatsapp_access_token: SecretStr | None = Field(None, alias="WHATSAPP_ACCESS_TOKEN")
@@ -68,6 +71,10 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = Field(None, alias="WHATSAPP_VERIFY_TOKEN")
     whatsapp_phone_number_id: str | None = Field(None, alias="WHATSAPP_PHONE_NUMBER_ID")
     whatsapp_api_base_url: str = Field("https://graph.facebook.com/v21.0", alias="WHATSAPP_API_BASE_URL")
+    whatsapp_rate_per_second: float = Field(80.0, gt=0, alias="WHATSAPP_RATE_PER_SECOND")
+    whatsapp_template_name: str = Field("tagih_follow_up", alias="WHATSAPP_TEMPLATE_NAME")
+    whatsapp_template_language_id: str = Field("id", alias="WHATSAPP_TEMPLATE_LANGUAGE_ID")
+    whatsapp_template_language_en: str = Field("en_US", alias="WHATSAPP_TEMPLATE_LANGUAGE_EN")
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
@@ -85,9 +92,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS
-        ):
+        if self.environment == "production" and (self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS):
             raise ValueError("TAGIH_SECRET_KEY must be set to a real secret in production")
         return self
 

@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,27 @@ from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.model import current_model
 from bot.dialogue.rasa_server import RasaServer
 from bot.services.accounts import load_demo_if_empty
-from tests.support import AppServer, LiveStack, fixed_clock, free_port, make_settings
+from tests.support import AppServer, LiveStack, channel_settings, fixed_clock, free_port, make_settings
 
 
 @pytest.fixture(scope="session")
-def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+def graph_api() -> Iterator[Any]:
+    from tests.fakes.graph_api import FakeGraphAPI
+
+    with FakeGraphAPI() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def bot_api() -> Iterator[Any]:
+    from tests.fakes.bot_api import FakeBotAPI
+
+    with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory, graph_api: Any, bot_api: Any) -> Iterator[LiveStack]:
     from bot.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("live")
@@ -31,6 +48,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         TAGIH_PORT=app_port,
         TAGIH_RASA_PORT=rasa_port,
         TAGIH_RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        **channel_settings(graph_api.base_url, bot_api.base_url),
     )
     override = os.environ.get("TAGIH_TEST_MODEL")  # for iterating on data: test a given model file
     model = Path(override) if override else current_model(settings.models_dir)

@@ -41,6 +41,29 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
 
 
+WHATSAPP_APP_SECRET = "test-app-secret"
+WHATSAPP_VERIFY_TOKEN = "test-verify-token"
+WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
+TELEGRAM_TOKEN = "123456:TEST-token"
+TELEGRAM_SECRET = "test-telegram-secret"
+
+
+def channel_settings(graph_base_url: str, bot_base_url: str) -> dict[str, object]:
+    """Settings that switch WhatsApp and Telegram on, aimed at local fake platform servers."""
+    return {
+        "WHATSAPP_ACCESS_TOKEN": SecretStr("test-access-token"),
+        "WHATSAPP_APP_SECRET": SecretStr(WHATSAPP_APP_SECRET),
+        "WHATSAPP_VERIFY_TOKEN": SecretStr(WHATSAPP_VERIFY_TOKEN),
+        "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
+        "WHATSAPP_API_BASE_URL": graph_base_url,
+        "TELEGRAM_BOT_TOKEN": SecretStr(TELEGRAM_TOKEN),
+        "TELEGRAM_WEBHOOK_SECRET": SecretStr(TELEGRAM_SECRET),
+        "TELEGRAM_API_BASE_URL": bot_base_url,
+        "TAGIH_SEND_BACKOFF_SECONDS": 0.05,
+        "TAGIH_SECRET_KEY": SecretStr("test-secret-key"),
+    }
+
+
 class AppServer:
     """The FastAPI app under uvicorn in a background thread, on a real port."""
 
@@ -82,3 +105,108 @@ class LiveStack:
         return response.json()
 
 
+def wait_until(predicate: object, *, seconds: float = 30.0, interval: float = 0.1) -> object:
+    """Poll until ``predicate()`` is truthy (background processing); return its value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()  # type: ignore[operator]
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {seconds}s")
+        time.sleep(interval)
+
+
+def whatsapp_message(phone: str, body: dict, *, wamid: str, timestamp: int = 1795399200) -> dict:
+    """A WhatsApp Cloud API webhook delivery carrying one message (shape as Meta documents it)."""
+    digits = phone.lstrip("+")
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": WHATSAPP_PHONE_NUMBER_ID,
+                            },
+                            "contacts": [{"profile": {"name": "Debtor"}, "wa_id": digits}],
+                            "messages": [{"from": digits, "id": wamid, "timestamp": str(timestamp), **body}],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def whatsapp_status(recipient: str, wamid: str, status: str, *, error: dict | None = None) -> dict:
+    item: dict = {
+        "id": wamid,
+        "status": status,
+        "timestamp": "1795399300",
+        "recipient_id": recipient.lstrip("+"),
+    }
+    if error:
+        item["errors"] = [error]
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": WHATSAPP_PHONE_NUMBER_ID,
+                            },
+                            "statuses": [item],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def telegram_update(update_id: int, chat_id: int, *, text: str | None = None, **extra: object) -> dict:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Debitur", "language_code": "id"}
+    message: dict = {
+        "message_id": update_id % 100000,
+        "from": user,
+        "chat": {"id": chat_id, "first_name": "Debitur", "type": "private"},
+        "date": 1795399200,
+    }
+    if text is not None:
+        message["text"] = text
+        if text.startswith("/start"):
+            message["entities"] = [{"offset": 0, "length": 6, "type": "bot_command"}]
+    message.update(extra)
+    return {"update_id": update_id, "message": message}
+
+
+def telegram_callback(update_id: int, chat_id: int, data: str) -> dict:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Debitur"}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": user,
+            "chat_instance": "-1234567890",
+            "data": data,
+            "message": {
+                "message_id": 5,
+                "from": {"id": 123456, "is_bot": True, "first_name": "Tagih"},
+                "chat": {"id": chat_id, "first_name": "Debitur", "type": "private"},
+                "date": 1795399100,
+                "text": "Halo",
+            },
+        },
+    }

@@ -70,3 +70,45 @@ def test_skip_invalid_imports_the_good_rows(tmp_path, capsys):
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
     assert main(["import-accounts", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.fixture
+def telegram_env(monkeypatch: pytest.MonkeyPatch, bot_api):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:CLI-token")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "cli-secret")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", bot_api.base_url)
+    get_settings.cache_clear()
+    return bot_api
+
+
+def test_telegram_set_webhook_registers_url_and_secret(telegram_env, capsys):
+    url = "https://tagih.example.com/webhooks/telegram"
+    assert main(["telegram", "set-webhook", url]) == 0
+    assert url in capsys.readouterr().out
+    call = [c for c in telegram_env.calls if c["method"] == "setWebhook"][-1]["params"]
+    assert call["url"] == url and call["secret_token"] == "cli-secret"
+
+
+def test_telegram_set_webhook_refusals_are_explained(telegram_env, monkeypatch, capsys):
+    assert main(["telegram", "set-webhook", "http://plain.example.com/hook"]) == 2
+    assert "https://" in capsys.readouterr().err
+    telegram_env.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host", 400)
+    assert main(["telegram", "set-webhook", "https://nowhere.invalid/hook"]) == 1
+    assert "failed to resolve host" in capsys.readouterr().err.lower()
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
+    get_settings.cache_clear()
+    assert main(["telegram", "set-webhook", "https://tagih.example.com/hook"]) == 2
+    assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_polling_only_without_a_public_url(telegram_env, monkeypatch):
+    from bot.cli import telegram_polling_wanted
+
+    assert telegram_polling_wanted(get_settings())
+    monkeypatch.setenv("TAGIH_PUBLIC_URL", "https://tagih.example.com")
+    get_settings.cache_clear()
+    assert not telegram_polling_wanted(get_settings())
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    monkeypatch.delenv("TAGIH_PUBLIC_URL")
+    get_settings.cache_clear()
+    assert not telegram_polling_wanted(get_settings())

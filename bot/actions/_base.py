@@ -88,9 +88,7 @@ class TagihAction(Action):
                 now=self.deps.clock(),
             )
 
-    def say(
-        self, dispatcher: CollectingDispatcher, name: str, language: str, **values: Any
-    ) -> None:
+    def say(self, dispatcher: CollectingDispatcher, name: str, language: str, **values: Any) -> None:
         values.setdefault("company_name", self.deps.settings.company_name)
         dispatcher.utter_message(**self.deps.responses.render(name, language, **values))
 

@@ -114,9 +114,7 @@ class ValidatePromiseForm(TagihFormValidator):
 class ActionAskPromiseAmount(TagihAction):
     action_name = "action_ask_promise_amount"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is not None:
                 balance = self.money(ctx.account.balance, ctx.account, ctx.language)
@@ -127,9 +125,7 @@ class ActionAskPromiseAmount(TagihAction):
 class ActionAskPromiseConfirmed(TagihAction):
     action_name = "action_ask_promise_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is not None:
                 lang = ctx.language
@@ -146,9 +142,7 @@ class ActionAskPromiseConfirmed(TagihAction):
 class ActionRecordPromise(TagihAction):
     action_name = "action_record_promise"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset = [SlotSet(slot, None) for slot in PROMISE_SLOTS]
         with self.turn(tracker) as ctx:
             account, lang = ctx.account, ctx.language
@@ -243,9 +237,7 @@ class ValidateInstallmentForm(TagihFormValidator):
 class ActionAskInstallmentCount(TagihAction):
     action_name = "action_ask_installment_count"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is not None:
                 policy = self.deps.policy.installments
@@ -262,9 +254,7 @@ class ActionAskInstallmentCount(TagihAction):
 class ActionAskInstallmentFirstDate(TagihAction):
     action_name = "action_ask_installment_first_date"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             latest = ctx.today + timedelta(days=self.deps.policy.installments.max_first_days)
             self.say(
@@ -297,9 +287,7 @@ def schedule_lines(action: TagihAction, ctx: TurnContext, tracker: Tracker) -> t
 class ActionAskInstallmentAgreed(TagihAction):
     action_name = "action_ask_installment_agreed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is None:
                 return []
@@ -322,9 +310,7 @@ class ActionAskInstallmentAgreed(TagihAction):
 class ActionRecordInstallmentPlan(TagihAction):
     action_name = "action_record_installment_plan"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset = [SlotSet(slot, None) for slot in PLAN_SLOTS]
         with self.turn(tracker) as ctx:
             account, lang = ctx.account, ctx.language

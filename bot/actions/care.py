@@ -98,9 +98,7 @@ class ValidatePaymentClaimForm(TagihFormValidator):
 class ActionRecordPaymentClaim(TagihAction):
     action_name = "action_record_payment_claim"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset = [SlotSet(s, None) for s in ("claim_paid_on", "claim_amount", "claim_reference")]
         with self.turn(tracker) as ctx:
             account, lang = ctx.account, ctx.language
@@ -148,9 +146,7 @@ class ValidateHardshipForm(TagihFormValidator):
 class ActionRecordHardship(TagihAction):
     action_name = "action_record_hardship"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is not None:
                 record_hardship(
@@ -185,9 +181,7 @@ class ValidateDisputeForm(TagihFormValidator):
 class ActionOpenDispute(TagihAction):
     action_name = "action_open_dispute"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is None or ctx.conversation is None:
                 self.say(dispatcher, "utter_not_verified", ctx.language)
@@ -205,16 +199,12 @@ class ActionOpenDispute(TagihAction):
 class ActionRequestHuman(TagihAction):
     action_name = "action_request_human"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.conversation is None:
                 return []
             reason = "fallback" if _trailing_fallbacks(tracker, skip_latest=True) >= 2 else "request_human"
-            handoff = open_handoff(
-                ctx.session, conversation=ctx.conversation, reason=reason, note=latest_text(tracker)
-            )
+            handoff = open_handoff(ctx.session, conversation=ctx.conversation, reason=reason, note=latest_text(tracker))
             self.say(dispatcher, "utter_handoff_opened", ctx.language, ticket=ticket_number(handoff))
         return leave_loop(tracker)
 
@@ -222,9 +212,7 @@ class ActionRequestHuman(TagihAction):
 class ActionStopContact(TagihAction):
     action_name = "action_stop_contact"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             conversation = ctx.conversation
             if conversation is not None:
@@ -245,9 +233,7 @@ class ActionStopContact(TagihAction):
 class ActionChangeLanguage(TagihAction):
     action_name = "action_change_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             current = ctx.language
             wanted = requested_language(latest_text(tracker)) or ("en" if current == "id" else "id")
@@ -282,9 +268,7 @@ class ActionDefaultFallback(TagihAction):
 
     action_name = "action_default_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = self.language(tracker)
         if _trailing_fallbacks(tracker) >= 2:
             self.say(dispatcher, "utter_offer_human", language)

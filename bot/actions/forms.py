@@ -29,9 +29,7 @@ class TagihFormValidator(TagihAction, FormValidationAction):
     def form_name(self) -> str:
         return self.form
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         requested = None if self.is_activation(tracker) else tracker.get_slot("requested_slot")
         with self.turn(tracker) as ctx:
             updates = self.validate_turn(ctx, dispatcher, tracker, requested)

@@ -24,13 +24,16 @@ FAILURE_WINDOW = timedelta(hours=24)
 def recent_failures(ctx: TurnContext) -> int:
     if ctx.conversation is None:
         return 0
-    return ctx.session.scalar(
-        select(func.count(AuditLog.id)).where(
-            AuditLog.conversation_id == ctx.conversation.id,
-            AuditLog.action == "identity.failed",
-            AuditLog.at >= ctx.now - FAILURE_WINDOW,
+    return (
+        ctx.session.scalar(
+            select(func.count(AuditLog.id)).where(
+                AuditLog.conversation_id == ctx.conversation.id,
+                AuditLog.action == "identity.failed",
+                AuditLog.at >= ctx.now - FAILURE_WINDOW,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 class ValidateIdentityForm(TagihFormValidator):
@@ -86,9 +89,7 @@ class ValidateIdentityForm(TagihFormValidator):
 class ActionVerificationDone(TagihAction):
     action_name = "action_verification_done"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is None:
                 self.say(dispatcher, "utter_identity_locked", ctx.language)

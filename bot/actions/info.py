@@ -20,9 +20,7 @@ class ActionSessionStart(TagihAction):
 
     action_name = "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
         with self.turn(tracker) as ctx:
             conversation = ctx.conversation
@@ -61,9 +59,7 @@ def _require_account(action: TagihAction, ctx: TurnContext, dispatcher: Collecti
 class ActionAskBalance(TagihAction):
     action_name = "action_ask_balance"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if not _require_account(self, ctx, dispatcher):
                 return []
@@ -77,9 +73,7 @@ class ActionAskBalance(TagihAction):
             responses = self.deps.responses
             overdue = responses.render("utter_fragment_overdue", lang, dpd=dpd)["text"] if dpd else ""
             fees = (
-                responses.render("utter_fragment_fees", lang, fees=self.money(account.fees, account, lang))[
-                    "text"
-                ]
+                responses.render("utter_fragment_fees", lang, fees=self.money(account.fees, account, lang))["text"]
                 if account.fees
                 else ""
             )
@@ -101,17 +95,13 @@ def payment_instructions(action: TagihAction, account: Account, language: str) -
     template = settings.payment_instructions_en if language == "en" else settings.payment_instructions_id
     digits = "".join(ch for ch in account.ref if ch.isdigit())
     virtual_account = account.virtual_account or f"{settings.virtual_account_prefix}{digits.zfill(8)}"
-    return template.format(
-        virtual_account=virtual_account, company=settings.company_name, account_ref=account.ref
-    )
+    return template.format(virtual_account=virtual_account, company=settings.company_name, account_ref=account.ref)
 
 
 class ActionPaymentMethod(TagihAction):
     action_name = "action_payment_method"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if not _require_account(self, ctx, dispatcher):
                 return []

@@ -41,7 +41,7 @@ CHANNELS = ("web", "whatsapp", "telegram")
 CONVERSATION_STATUSES = ("bot", "agent", "closed")
 DIRECTIONS = ("in", "out")
 AUTHORS = ("debtor", "bot", "agent", "system")
-DELIVERY_STATUSES = ("received", "sent", "delivered", "read", "failed")
+DELIVERY_STATUSES = ("received", "queued", "sent", "delivered", "read", "failed")
 HANDOFF_REASONS = ("request_human", "dispute", "fallback", "identity_failed", "final_notice", "policy")
 HANDOFF_STATUSES = ("open", "claimed", "resolved")
 PREFERENCE_KINDS = ("opt_out", "consent_outside_hours")
@@ -330,6 +330,11 @@ class Message(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Inbound: set once the dialogue has handled the message (unset rows are picked up at start).
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Outbound: delivery attempts so far and when the next one is due.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

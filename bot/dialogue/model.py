@@ -113,12 +113,18 @@ def train(
     fp = fingerprint(nlu_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        str(rasa_bin), "train",
-        "--config", str(nlu_dir / "config.yml"),
-        "--domain", str(nlu_dir / "domain.yml"),
-        "--data", str(nlu_dir / "data"),
-        "--out", str(models_dir),
-        "--fixed-model-name", model_name(fp),
+        str(rasa_bin),
+        "train",
+        "--config",
+        str(nlu_dir / "config.yml"),
+        "--domain",
+        str(nlu_dir / "domain.yml"),
+        "--data",
+        str(nlu_dir / "data"),
+        "--out",
+        str(models_dir),
+        "--fixed-model-name",
+        model_name(fp),
     ]
     echo(f"Training Rasa model {model_name(fp)} from {len(training_files(nlu_dir))} files ...")
     env = rasa_env()

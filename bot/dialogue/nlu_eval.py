@@ -48,8 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     out = PROJECT_ROOT / "results" / "nlu_external"
     out.mkdir(parents=True, exist_ok=True)
     command = [
-        str(settings.rasa_bin), "test", "nlu",
-        "--model", str(model), "--nlu", str(eval_set.resolve()), "--out", str(out), "--no-plot",
+        str(settings.rasa_bin),
+        "test",
+        "nlu",
+        "--model",
+        str(model),
+        "--nlu",
+        str(eval_set.resolve()),
+        "--out",
+        str(out),
+        "--no-plot",
     ]
     env = rasa_env()
     result = subprocess.run(command, cwd=NLU_DIR, env=env, capture_output=True, text=True)

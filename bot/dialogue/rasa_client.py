@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -24,6 +25,11 @@ class RasaClient:
         """Run one user turn through Rasa's REST channel and return the bot's replies."""
         return await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text})
 
+    async def set_slots(self, sender: str, slots: dict[str, Any]) -> None:
+        """Tell a running Rasa conversation what the app learned (e.g. the sender was verified)."""
+        events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+        await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events", events)
+
     async def status(self) -> dict[str, Any]:
         try:
             response = await self._client.get("/status")
@@ -38,7 +44,5 @@ class RasaClient:
         except httpx.HTTPError as exc:
             raise DialogueUnavailableError(f"Rasa server unreachable: {exc!r}") from exc
         if response.status_code >= 400:
-            raise DialogueUnavailableError(
-                f"Rasa server answered {response.status_code}: {response.text[:200]}"
-            )
+            raise DialogueUnavailableError(f"Rasa server answered {response.status_code}: {response.text[:200]}")
         return response.json()

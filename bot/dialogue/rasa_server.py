@@ -54,13 +54,19 @@ class RasaServer:
             TAGIH_RASA_TRACKER_DB=str(self.tracker_db),
         )
         command = [
-            str(self.rasa_bin), "run",
+            str(self.rasa_bin),
+            "run",
             "--enable-api",
-            "--model", str(self.model),
-            "--endpoints", str(NLU_DIR / "endpoints.yml"),
-            "--credentials", str(NLU_DIR / "credentials.yml"),
-            "--interface", self.host,
-            "--port", str(self.port),
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(NLU_DIR / "endpoints.yml"),
+            "--credentials",
+            str(NLU_DIR / "credentials.yml"),
+            "--interface",
+            self.host,
+            "--port",
+            str(self.port),
         ]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(

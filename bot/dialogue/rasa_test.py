@@ -17,10 +17,15 @@ def run_story_tests(model: Path, out_dir: Path) -> int:
     settings = get_settings()
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        str(settings.rasa_bin), "test", "core",
-        "--model", str(model),
-        "--stories", str(NLU_DIR / "tests"),
-        "--out", str(out_dir),
+        str(settings.rasa_bin),
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        str(NLU_DIR / "tests"),
+        "--out",
+        str(out_dir),
         "--fail-on-prediction-errors",
         "--no-plot",
     ]

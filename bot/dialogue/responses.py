@@ -45,9 +45,7 @@ class ResponseCatalogue:
             if not conditions:
                 fallback = fallback or variant
                 continue
-            if all(
-                c.get("name") == "language" and c.get("value") == language for c in conditions
-            ):
+            if all(c.get("name") == "language" and c.get("value") == language for c in conditions):
                 return variant
         if fallback is None:
             return variants[0]
@@ -62,8 +60,7 @@ class ResponseCatalogue:
         message: dict[str, Any] = {"text": _fill(variant.get("text", ""), values)}
         if variant.get("buttons"):
             message["buttons"] = [
-                {"title": _fill(b["title"], values), "payload": _fill(b["payload"], values)}
-                for b in variant["buttons"]
+                {"title": _fill(b["title"], values), "payload": _fill(b["payload"], values)} for b in variant["buttons"]
             ]
         return message
 

@@ -90,9 +90,7 @@ def record_promise(
 def propose_plan(
     account: Account, *, count: int, first_date: date, today: date, policy: ArrangementPolicy
 ) -> list[ScheduledInstallment]:
-    problems = check_installment_request(
-        account.balance, count, first_date, today=today, policy=policy.installments
-    )
+    problems = check_installment_request(account.balance, count, first_date, today=today, policy=policy.installments)
     if problems:
         raise PolicyError(problems[0])
     return installment_schedule(account.balance, count, first_date)
@@ -111,9 +109,7 @@ def record_installment_plan(
     """Replace any active plan and pending promise with the agreed schedule."""
     schedule = propose_plan(account, count=count, first_date=first_date, today=today, policy=policy)
     for plan in session.scalars(
-        select(InstallmentPlan).where(
-            InstallmentPlan.account_id == account.id, InstallmentPlan.status == "active"
-        )
+        select(InstallmentPlan).where(InstallmentPlan.account_id == account.id, InstallmentPlan.status == "active")
     ):
         plan.status = "cancelled"
     _cancel_pending_promises(session, account)
@@ -123,9 +119,7 @@ def record_installment_plan(
         total=sum((item.amount for item in schedule), Decimal(0)),
         installment_count=len(schedule),
     )
-    plan.installments = [
-        Installment(seq=item.seq, due_date=item.due_date, amount=item.amount) for item in schedule
-    ]
+    plan.installments = [Installment(seq=item.seq, due_date=item.due_date, amount=item.amount) for item in schedule]
     session.add(plan)
     _resegment(account, "agreed_plan")
     session.flush()
@@ -173,9 +167,7 @@ def record_payment_claim(
     return claim
 
 
-def record_hardship(
-    session: Session, *, account: Account, conversation: Conversation | None, reason: str
-) -> None:
+def record_hardship(session: Session, *, account: Account, conversation: Conversation | None, reason: str) -> None:
     _resegment(account, "hardship")
     audit(
         session,
@@ -188,9 +180,7 @@ def record_hardship(
     )
 
 
-def open_dispute(
-    session: Session, *, account: Account, conversation: Conversation, reason: str
-) -> Handoff:
+def open_dispute(session: Session, *, account: Account, conversation: Conversation, reason: str) -> Handoff:
     """Pause collection on the account and put the dispute in front of a person."""
     account.status = "disputed"
     _resegment(account, "disputed")

@@ -31,9 +31,7 @@ def record_opt_out(
         if existing.debtor_id is None and debtor_id is not None:
             existing.debtor_id = debtor_id
         return existing
-    preference = ContactPreference(
-        debtor_id=debtor_id, channel=channel, address=address, kind="opt_out", source=source
-    )
+    preference = ContactPreference(debtor_id=debtor_id, channel=channel, address=address, kind="opt_out", source=source)
     session.add(preference)
     session.flush()
     audit(

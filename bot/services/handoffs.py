@@ -9,14 +9,10 @@ from bot.db.models import Conversation, Handoff
 from bot.services.audit import audit
 
 
-def open_handoff(
-    session: Session, *, conversation: Conversation, reason: str, note: str | None = None
-) -> Handoff:
+def open_handoff(session: Session, *, conversation: Conversation, reason: str, note: str | None = None) -> Handoff:
     """Open (or reuse) the conversation's handoff and put the conversation in agent hands."""
     existing = session.scalar(
-        select(Handoff).where(
-            Handoff.conversation_id == conversation.id, Handoff.status.in_(("open", "claimed"))
-        )
+        select(Handoff).where(Handoff.conversation_id == conversation.id, Handoff.status.in_(("open", "claimed")))
     )
     conversation.status = "agent"
     if existing is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -15,14 +15,43 @@ from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
 from bot.dialogue.router import ConversationRouter
 from bot.errors import DialogueUnavailableError, NotFoundError, PolicyError
+from bot.messaging.runtime import ChannelRuntime
 from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.routes import actions, pages, rest
+from bot.web.routes import channels as channel_routes
+from channels.base import Channel
 
 DOMAIN_FILE = PROJECT_ROOT / "nlu" / "domain.yml"
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> FastAPI:
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    """The channel adapters whose credentials are configured (composition root: the only
+    place that names concrete adapters)."""
+    channels: dict[str, Channel] = {}
+    if settings.whatsapp_access_token is not None:
+        from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+
+        whatsapp = WhatsAppConfig.from_settings(settings)
+        if whatsapp is not None:
+            channels["whatsapp"] = WhatsAppChannel(whatsapp)
+    if settings.telegram_bot_token is not None:
+        from channels.telegram import TelegramChannel, TelegramConfig
+
+        telegram = TelegramConfig.from_settings(settings)
+        if telegram is not None:
+            channels["telegram"] = TelegramChannel(telegram)
+    return channels
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = utc_now,
+    channels: Mapping[str, Channel] | None = None,
+    telegram_polling: bool = False,
+) -> FastAPI:
+    """``channels`` overrides the adapters built from settings (tests pass adapters aimed at fakes)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -30,22 +59,34 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        responses = ResponseCatalogue.from_domain(DOMAIN_FILE)
         deps = ActionDeps(
             session_factory=session_factory,
             settings=settings,
-            responses=ResponseCatalogue.from_domain(DOMAIN_FILE),
+            responses=responses,
             policy=ArrangementPolicy.from_settings(settings),
             clock=clock,
         )
         app.state.settings = settings
         app.state.session_factory = session_factory
         app.state.executor = build_executor(deps)
-        app.state.router = ConversationRouter(
-            session_factory, rasa, default_language=settings.default_language
+        app.state.router = ConversationRouter(session_factory, rasa, default_language=settings.default_language)
+        runtime = ChannelRuntime(
+            settings,
+            session_factory,
+            rasa,
+            responses,
+            build_channels(settings) if channels is None else channels,
+            clock=clock,
         )
+        app.state.channels = runtime
+        await runtime.start()
+        if telegram_polling and "telegram" in runtime.channels:
+            runtime.start_polling("telegram")
         try:
             yield
         finally:
+            await runtime.stop()
             await rasa.aclose()
             engine.dispose()
 
@@ -57,6 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     )
     app.state.settings = settings
     app.include_router(rest.router)
+    app.include_router(channel_routes.router)
     app.include_router(actions.router)
     app.include_router(pages.router)
 

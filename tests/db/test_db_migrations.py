@@ -44,7 +44,7 @@ def _assert_matches_models(url: str) -> None:
         assert _diff(engine) == []
         assert _constraints(engine) == _expected_constraints()
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
     finally:
         engine.dispose()
 
@@ -121,3 +121,13 @@ def test_sqlite_pragmas(engine: Engine) -> None:
 )
 def test_normalize_url(url: str, driver: str) -> None:
     assert normalize_url(url).drivername == driver
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from bot.db.session import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head

@@ -27,9 +27,9 @@ def fake_rasa(tmp_path: Path, exit_code: int = 0) -> Path:
         "#!/bin/sh\n"
         'out=""; name=""\n'
         'while [ $# -gt 0 ]; do case "$1" in\n'
-        '  --out) out=$2; shift;;\n'
-        '  --fixed-model-name) name=$2; shift;;\n'
-        'esac; shift; done\n'
+        "  --out) out=$2; shift;;\n"
+        "  --fixed-model-name) name=$2; shift;;\n"
+        "esac; shift; done\n"
         'echo "Epochs: 100%"\n'
         f'[ {exit_code} -eq 0 ] && touch "$out/$name.tar.gz"\n'
         f"exit {exit_code}\n"

@@ -67,8 +67,12 @@ def parse_rest_message(raw: bytes, *, max_chars: int) -> RestMessage:
             "content": {"application/json": {"schema": RestMessage.model_json_schema()}},
         }
     },
-    responses={400: {"description": "Invalid JSON"}, 413: {"description": "Message too long"},
-               422: {"description": "Missing or empty field"}, 503: {"description": "Dialogue engine down"}},
+    responses={
+        400: {"description": "Invalid JSON"},
+        413: {"description": "Message too long"},
+        422: {"description": "Missing or empty field"},
+        503: {"description": "Dialogue engine down"},
+    },
 )
 async def rest_webhook(request: Request, router_: RouterDep, settings: SettingsDep) -> list[dict[str, Any]]:
     """Send one debtor message to the bot; returns the bot's replies (empty while an agent owns

@@ -1,0 +1,156 @@
+"""Persisting what a platform delivered, before acknowledging it.
+
+Each inbound message becomes a ``messages`` row keyed by (channel, platform message id), so a
+repeated delivery is recognised and stored once. Delivery receipts update the outbound row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import Conversation, Message
+from bot.services.contact import record_opt_out
+from bot.services.conversations import get_or_create_conversation
+from channels.base import InboundMessage, ParsedDelivery, StatusUpdate
+
+# Receipts can arrive out of order; a later state never goes back to an earlier one.
+_STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+OUTSIDE_WINDOW = "131047"
+USER_STOPPED_MARKETING = "131050"
+
+
+@dataclass
+class StoredDelivery:
+    new_message_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    resend_ids: list[int] = field(default_factory=list)
+
+
+def _jsonable(message: InboundMessage) -> dict[str, Any]:
+    return {
+        "kind": message.kind,
+        "sender_name": message.sender_name,
+        "attachments": [dataclasses.asdict(a) for a in message.attachments],
+        "contact_phone": message.contact_phone,
+        "start_token": message.start_token,
+        "callback_id": message.callback_id,
+        "raw": dict(message.raw),
+    }
+
+
+def _store_message(session: Session, message: InboundMessage, default_language: str) -> int | None:
+    conversation, _ = get_or_create_conversation(
+        session, channel=message.channel, sender_id=message.sender_id, language=None
+    )
+    if conversation.language is None:
+        conversation.language = default_language
+    try:
+        with session.begin_nested():
+            row = Message(
+                conversation_id=conversation.id,
+                direction="in",
+                channel=message.channel,
+                author="debtor",
+                text=message.text,
+                payload=_jsonable(message),
+                channel_message_id=message.message_id,
+                delivery_status="received",
+            )
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    conversation.last_inbound_at = max(
+        filter(None, [conversation.last_inbound_at, message.timestamp]), default=message.timestamp
+    )
+    return row.id
+
+
+def _apply_status(session: Session, status: StatusUpdate, result: StoredDelivery) -> None:
+    row = session.scalar(
+        select(Message).where(
+            Message.channel == status.channel,
+            Message.channel_message_id == status.platform_message_id,
+            Message.direction == "out",
+        )
+    )
+    if row is None:
+        return
+    if status.status == "failed":
+        code = status.error_code or ""
+        if code == OUTSIDE_WINDOW:
+            # Free-form text was refused outside the 24-hour window: send the template instead.
+            row.delivery_status = "queued"
+            row.payload = {**(row.payload or {}), "force_template": True}
+            row.error = f"{code}: {status.error_title or ''}".strip()
+            result.resend_ids.append(row.id)
+            return
+        if code == USER_STOPPED_MARKETING:
+            conversation = session.get(Conversation, row.conversation_id)
+            assert conversation is not None
+            record_opt_out(
+                session,
+                channel=conversation.channel,
+                address=conversation.sender_id,
+                debtor_id=conversation.debtor_id,
+                source=f"platform:{code}",
+                conversation_id=conversation.id,
+            )
+        row.delivery_status = "failed"
+        row.error = f"{code}: {status.error_title or ''}".strip(": ")
+        return
+    if _STATUS_RANK.get(status.status, 0) > _STATUS_RANK.get(row.delivery_status or "queued", 0):
+        row.delivery_status = status.status
+
+
+def store_delivery(
+    session_factory: sessionmaker[Session], delivery: ParsedDelivery, *, default_language: str
+) -> StoredDelivery:
+    """Write the whole delivery in one transaction; the caller acknowledges only after this."""
+    result = StoredDelivery()
+    with session_factory.begin() as session:
+        for message in delivery.messages:
+            row_id = _store_message(session, message, default_language)
+            if row_id is None:
+                result.duplicates += 1
+            else:
+                result.new_message_ids.append(row_id)
+        for status in delivery.statuses:
+            _apply_status(session, status, result)
+    return result
+
+
+def unprocessed_inbound(session_factory: sessionmaker[Session]) -> list[int]:
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                select(Message.id)
+                .where(Message.direction == "in", Message.processed_at.is_(None), Message.channel != "web")
+                .order_by(Message.id)
+            )
+        )
+
+
+def pending_outbound(session_factory: sessionmaker[Session]) -> dict[int, list[int]]:
+    """Queued outbound message ids by conversation, each list in the order the messages were written."""
+    batches: dict[int, list[int]] = {}
+    with session_factory() as session:
+        rows = session.execute(
+            select(Message.id, Message.conversation_id)
+            .where(Message.direction == "out", Message.delivery_status == "queued")
+            .order_by(Message.id)
+        )
+        for message_id, conversation_id in rows:
+            batches.setdefault(conversation_id, []).append(message_id)
+    return batches
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,72 @@
+"""WhatsApp Cloud API and Telegram webhooks: verify -> parse -> persist -> acknowledge; the
+messages are processed in the background."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from bot.messaging.runtime import ChannelRuntime
+from channels.base import Channel, PayloadError, VerificationError
+
+router = APIRouter(tags=["channels"])
+
+
+def get_runtime(request: Request) -> ChannelRuntime:
+    return request.app.state.channels
+
+
+RuntimeDep = Annotated[ChannelRuntime, Depends(get_runtime)]
+
+
+def _adapter(runtime: ChannelRuntime, name: str) -> Channel:
+    adapter = runtime.channels.get(name)
+    if adapter is None:
+        raise HTTPException(404, f"the {name} channel is not configured on this server")
+    return adapter
+
+
+async def _receive(request: Request, runtime: ChannelRuntime, name: str, *, missing_status: int) -> dict[str, Any]:
+    adapter = _adapter(runtime, name)
+    body = await request.body()
+    try:
+        adapter.verify(request.headers, body)
+    except VerificationError as exc:
+        reason = str(exc)
+        status = missing_status if "missing" in reason.lower() else 403
+        raise HTTPException(status, reason) from exc
+    try:
+        delivery = adapter.parse(body)
+    except PayloadError as exc:
+        raise HTTPException(400, f"malformed {name} payload: {exc}") from exc
+    stored = await runtime.accept(adapter, delivery)
+    return {"status": "ok", "accepted": len(stored.new_message_ids), "duplicates": stored.duplicates}
+
+
+@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+async def whatsapp_subscribe(
+    runtime: RuntimeDep,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> str:
+    """Meta's subscription handshake: echo the challenge when the verify token matches."""
+    adapter = _adapter(runtime, "whatsapp")
+    try:
+        return adapter.verify_subscription(mode, token, challenge)  # type: ignore[attr-defined, no-any-return]
+    except VerificationError as exc:
+        raise HTTPException(403, str(exc)) from exc
+
+
+@router.post("/webhooks/whatsapp")
+async def whatsapp_webhook(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """Signed (X-Hub-Signature-256) deliveries of messages and delivery statuses."""
+    return await _receive(request, runtime, "whatsapp", missing_status=401)
+
+
+@router.post("/webhooks/telegram")
+async def telegram_webhook(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """Updates from Telegram, authenticated by X-Telegram-Bot-Api-Secret-Token."""
+    return await _receive(request, runtime, "telegram", missing_status=403)
