@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -260,6 +260,18 @@ def _trailing_fallbacks(tracker: Tracker, *, skip_latest: bool = False) -> int:
 
 
 MISUNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
+DEBT_FLOW_INTENTS = frozenset(
+    {
+        "ask_balance",
+        "ask_payment_method",
+        "confirm_paid",
+        "promise_to_pay",
+        "request_extension",
+        "request_installment",
+        "cannot_pay",
+        "dispute_debt",
+    }
+)
 
 
 class ActionDefaultFallback(TagihAction):
@@ -270,10 +282,20 @@ class ActionDefaultFallback(TagihAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = self.language(tracker)
+        intent = latest_intent(tracker)
+        loop = tracker.active_loop_name
+        if loop and intent not in MISUNDERSTOOD:
+            # A form was interrupted by a message no rule handles: explain, then let the form ask
+            # again (without this the form stays rejected and every later turn falls back here).
+            if loop == "identity_form" and intent in DEBT_FLOW_INTENTS:
+                self.say(dispatcher, "utter_not_verified", language)
+                return [SlotSet("pending_flow", intent), FollowupAction(loop)]
+            self.say(dispatcher, "utter_form_continue", language)
+            return [FollowupAction(loop)]
         if _trailing_fallbacks(tracker) >= 2:
             self.say(dispatcher, "utter_offer_human", language)
-        elif latest_intent(tracker) == "out_of_scope":
+        elif intent == "out_of_scope":
             self.say(dispatcher, "utter_out_of_scope", language)
         else:
             self.say(dispatcher, "utter_rephrase", language)
-        return []
+        return [FollowupAction(loop)] if loop else []

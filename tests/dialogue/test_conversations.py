@@ -215,3 +215,45 @@ def test_extension_defaults_to_the_full_balance(live_stack, sender):
         promise = session.scalar(select(Promise).join(Account).where(Account.ref == "DEMO-1008"))
         assert promise.kind == "extension" and promise.amount == Decimal("950000")
         assert promise.promised_date == date(2026, 11, 30)
+
+
+def test_another_question_during_the_identity_check_keeps_it_going(live_stack, sender):
+    live_stack.say(sender, "tagihan sy brp?")
+    replies = live_stack.say(sender, "bayarnya kemana?")
+    assert texts(replies).count("verifikasi") == 1 and "Maaf, kami belum paham" not in texts(replies)
+    assert "nomor" in texts(replies).lower(), "the check asks for the account number again"
+    live_stack.say(sender, "DEMO-1007")
+    replies = live_stack.say(sender, "08-07-1999")
+    assert "Virtual Account" in texts(replies), "the latest question is answered once verified"
+
+
+def test_asking_for_a_person_during_the_identity_check_is_honoured(live_stack, sender):
+    live_stack.say(sender, "brp tagihan saya")
+    replies = live_stack.say(sender, "saya mau bicara dengan petugas")
+    assert "H0" in texts(replies)
+    with live_stack.session_factory() as session:
+        conversation = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
+        assert conversation.status == "agent"
+        assert session.scalar(select(Handoff).where(Handoff.conversation_id == conversation.id)).status == "open"
+
+
+def test_stop_during_the_identity_check_records_the_opt_out(live_stack, sender):
+    live_stack.say(sender, "how much do i owe")
+    replies = live_stack.say(sender, "stop messaging me")
+    assert "will not" in texts(replies).lower() or "tidak akan" in texts(replies)
+    with live_stack.session_factory() as session:
+        pref = session.scalar(select(ContactPreference).where(ContactPreference.address == sender))
+        assert pref.kind == "opt_out"
+
+
+def test_balance_question_during_a_promise_is_answered_and_the_promise_resumes(live_stack, sender):
+    replies = verify(live_stack, sender, "I will pay on the 27th", "DEMO-1005", "30 June 1983")
+    assert "how much" in texts(replies).lower()
+    replies = live_stack.say(sender, "wait, what is my balance?")
+    reply = texts(replies)
+    assert "12,500,000" in reply and "how much" in reply.lower(), "answers, then asks the promise question again"
+    replies = live_stack.say(sender, "lunas")
+    assert "27 November 2026" in texts(replies) and "/affirm" in payloads(replies)
+    live_stack.say(sender, "no")
+    with live_stack.session_factory() as session:
+        assert session.scalar(select(Promise).join(Account).where(Account.ref == "DEMO-1005")) is None
