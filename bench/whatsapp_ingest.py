@@ -31,9 +31,10 @@ from tests.support import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID, whatsap
 TEXTS = ["halo", "berapa tagihan saya?", "bayarnya kemana?", "makasih", "sy bayar tgl 28", "lunas", "iya"]
 
 
-async def post_all(url: str, messages: int, senders: int) -> tuple[list[float], float]:
+async def post_all(url: str, messages: int, senders: int) -> tuple[list[float], float, int]:
     per_sender = messages // senders
     latencies: list[float] = []
+    retries: list[int] = []
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=senders)) as client:
 
         async def sender(index: int) -> None:
@@ -47,14 +48,24 @@ async def post_all(url: str, messages: int, senders: int) -> tuple[list[float], 
                     "content-type": "application/json",
                     "X-Hub-Signature-256": signature(body, WHATSAPP_APP_SECRET),
                 }
-                start = time.perf_counter()
-                response = await client.post(url, content=body, headers=headers)
-                latencies.append(time.perf_counter() - start)
-                response.raise_for_status()
+                for attempt in range(5):
+                    start = time.perf_counter()
+                    try:
+                        response = await client.post(url, content=body, headers=headers)
+                    except httpx.TransportError:
+                        # like Meta, redeliver when the connection broke (a reused keep-alive
+                        # connection the server had just closed); duplicates are recognised
+                        retries.append(attempt)
+                        continue
+                    latencies.append(time.perf_counter() - start)
+                    response.raise_for_status()
+                    break
+                else:
+                    raise RuntimeError(f"delivery {index}/{n} failed five times")
 
         start = time.perf_counter()
         await asyncio.gather(*(sender(i) for i in range(senders)))
-        return latencies, time.perf_counter() - start
+        return latencies, time.perf_counter() - start, len(retries)
 
 
 def main() -> int:
@@ -78,7 +89,9 @@ def main() -> int:
         }
         with running_stack(tmp, db_url, app_port=8766, rasa_port=5766, env=env) as (app_url, _):
             start = time.perf_counter()
-            latencies, posting = asyncio.run(post_all(f"{app_url}/webhooks/whatsapp", args.messages, args.senders))
+            latencies, posting, redelivered = asyncio.run(
+                post_all(f"{app_url}/webhooks/whatsapp", args.messages, args.senders)
+            )
             deadline = time.monotonic() + 1800
             while time.monotonic() < deadline:
                 with factory() as session:
@@ -100,7 +113,7 @@ def main() -> int:
             replies = session.scalar(select(func.count(Message.id)).where(Message.direction == "out"))
             sent = session.scalar(select(func.count(Message.id)).where(Message.delivery_status == "sent"))
         received = len(graph.requests)
-    print(f"deliveries posted: {total} from {args.senders} senders in {posting:.1f}s")
+    print(f"deliveries posted: {total} from {args.senders} senders in {posting:.1f}s ({redelivered} redelivered)")
     print(
         f"acknowledgement latency: p50 {percentile(latencies, 50) * 1000:.0f} ms, "
         f"p95 {percentile(latencies, 95) * 1000:.0f} ms"
