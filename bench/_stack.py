@@ -51,6 +51,7 @@ def running_stack(
         "TAGIH_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "TAGIH_ACTION_TOKEN": TOKEN,
         "TAGIH_ENV": "test",
+        "TAGIH_SCHEDULER": "false",
         **(env or {}),
     }
     app = subprocess.Popen(

@@ -8,6 +8,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -212,6 +213,72 @@ def cmd_telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
+def _instant(text: str) -> datetime:
+    """``--now``: an ISO 8601 instant; one without a UTC offset is refused (it would be ambiguous)."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a UTC offset, e.g. {text}+07:00 or {text}Z")
+    return value.astimezone(timezone.utc)
+
+
+def cmd_nudges_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.session import make_engine, make_session_factory
+    from bot.web.app import build_channels
+    from scheduler.operations import format_preview, preview
+    from scheduler.runner import contact_profile
+
+    factory = make_session_factory(make_engine(settings.database_url))
+    channels = list(build_channels(settings))
+    result = preview(factory, now=args.now, profile=contact_profile(settings), channels=channels)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_preview(result))
+    return 0
+
+
+def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.db.session import make_engine, make_session_factory
+    from bot.dialogue.rasa_client import RasaClient
+    from bot.dialogue.responses import ResponseCatalogue
+    from bot.messaging.runtime import ChannelRuntime
+    from bot.web.app import DOMAIN_FILE, build_channels
+    from scheduler.dispatch import DispatchReport
+    from scheduler.planner import PlanReport
+    from scheduler.runner import build_dispatcher, run_plan
+
+    factory = make_session_factory(make_engine(settings.database_url))
+    channels = build_channels(settings)
+    if not channels:
+        print("error: no WhatsApp or Telegram credentials configured: nothing can be sent", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[PlanReport, DispatchReport]:
+        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        runtime = ChannelRuntime(settings, factory, rasa, ResponseCatalogue.from_domain(DOMAIN_FILE), channels)
+        try:
+            planned = run_plan(factory, args.now)
+            dispatcher = build_dispatcher(
+                settings, factory, channels=list(channels), trigger=rasa.trigger_intent, worker="cli"
+            )
+            report = await dispatcher.run_once(args.now)
+            await runtime.outbox.send_batch(report.message_ids)
+            return planned, report
+        finally:
+            await runtime.stop()
+            await rasa.aclose()
+
+    planned, report = asyncio.run(run())
+    print(f"planned {planned.planned} new nudges")
+    counts = f"sent {len(report.sent)}, deferred {len(report.deferred)}, skipped {len(report.skipped)}"
+    print(f"{counts}, failed {len(report.failed)}")
+    for nudge_id, reason in report.deferred + report.skipped + report.failed:
+        print(f"  nudge {nudge_id}: {reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagih", description="Tagih desk-collection chatbot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,6 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
     set_webhook.add_argument("url", help="public https URL of /webhooks/telegram")
     set_webhook.add_argument("--allow-http", action="store_true", help=argparse.SUPPRESS)
     set_webhook.set_defaults(func=cmd_telegram_set_webhook)
+
+    nudges = sub.add_parser("nudges", help="scheduled reminders")
+    nudges_sub = nudges.add_subparsers(dest="nudges_command", required=True)
+    nudge_plan = nudges_sub.add_parser("plan", help="show what would be sent, deferred or skipped at an instant")
+    nudge_plan.add_argument("--now", type=_instant, required=True, help="ISO 8601 instant with offset")
+    nudge_plan.add_argument("--json", action="store_true", help="print JSON")
+    nudge_plan.set_defaults(func=cmd_nudges_plan)
+    nudge_run = nudges_sub.add_parser("run", help="plan and send what is due at an instant (backfills)")
+    nudge_run.add_argument("--now", type=_instant, required=True, help="ISO 8601 instant with offset")
+    nudge_run.set_defaults(func=cmd_nudges_run)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

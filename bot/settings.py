@@ -8,10 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "dev-secret", ""}
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     models_dir: Path = Field(PROJECT_ROOT / "nlu" / "models", alias="TAGIH_MODELS_DIR")
     rasa_tracker_db: Path = Field(PROJECT_ROOT / "var" / "rasa-tracker.db", alias="TAGIH_RASA_TRACKER_DB")
     secret_key: SecretStr = Field(SecretStr("dev-secret"), alias="TAGIH_SECRET_KEY")
+    # Keys for /api (comma-separated, so a new key can be rolled out before the old one is removed).
+    # None configured means the API answers 503: it is never open by default.
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list, alias="TAGIH_API_KEYS")
 
     company_name: str = Field("Tagih Finance", alias="TAGIH_COMPANY_NAME")
     default_language: Literal["id", "en"] = Field("id", alias="TAGIH_DEFAULT_LANGUAGE")
@@ -56,6 +59,15 @@ class Settings(BaseSettings):
         alias="TAGIH_PAYMENT_INSTRUCTIONS_EN",
     )
     virtual_account_prefix: str = Field("88908", alias="TAGIH_VA_PREFIX")
+
+    # Reminders (scheduler/): the collection-rules profile and how often the leader works.
+    contact_profile: Literal["indonesia", "us_regulation_f"] = Field("indonesia", alias="TAGIH_CONTACT_PROFILE")
+    max_nudges_per_day: int | None = Field(None, ge=1, alias="TAGIH_MAX_NUDGES_PER_DAY")
+    max_nudges_per_week: int | None = Field(None, ge=1, alias="TAGIH_MAX_NUDGES_PER_WEEK")
+    scheduler_enabled: bool = Field(True, alias="TAGIH_SCHEDULER")
+    plan_interval_minutes: float = Field(15.0, gt=0, alias="TAGIH_PLAN_INTERVAL_MINUTES")
+    dispatch_interval_seconds: float = Field(30.0, gt=0, alias="TAGIH_DISPATCH_INTERVAL_SECONDS")
+    nudge_batch: int = Field(200, ge=1, alias="TAGIH_NUDGE_BATCH")
 
     public_url: str | None = Field(None, alias="TAGIH_PUBLIC_URL")
     send_max_attempts: int = Field(5, ge=1, alias="TAGIH_SEND_MAX_ATTEMPTS")
@@ -88,6 +100,18 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_api_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = [key.strip() for key in value.split(",") if key.strip()]
+        if info.data.get("environment") == "production":
+            for key in value or ():
+                plain = key.get_secret_value() if isinstance(key, SecretStr) else key
+                if plain in PLACEHOLDER_SECRETS:
+                    raise ValueError("TAGIH_API_KEYS must not contain placeholder keys in production")
         return value
 
     @model_validator(mode="after")

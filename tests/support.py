@@ -36,6 +36,7 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "TAGIH_DATABASE_URL": f"sqlite:///{tmp / 'tagih.db'}",
         "TAGIH_ACTION_TOKEN": SecretStr("test-action-token"),
         "TAGIH_RASA_TRACKER_DB": tmp / "rasa-tracker.db",
+        "TAGIH_SCHEDULER": False,  # tests drive the scheduler explicitly, with a fixed clock
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]

@@ -32,12 +32,13 @@ from bot.actions.care import (
     ValidatePaymentClaimForm,
 )
 from bot.actions.identity import ActionVerificationDone, ValidateIdentityForm
-from bot.actions.info import ActionAskBalance, ActionPaymentMethod, ActionSessionStart
+from bot.actions.info import ActionAskBalance, ActionPaymentMethod, ActionReminderSent, ActionSessionStart
 
 ACTION_CLASSES: tuple[type[TagihAction], ...] = (
     ActionSessionStart,
     ActionAskBalance,
     ActionPaymentMethod,
+    ActionReminderSent,
     ValidateIdentityForm,
     ActionVerificationDone,
     ValidatePromiseForm,

@@ -48,6 +48,30 @@ class ActionSessionStart(TagihAction):
         return events
 
 
+class ActionReminderSent(TagihAction):
+    """Runs when the scheduler records a reminder (``EXTERNAL_reminder``): the conversation now
+    knows which debt it is about, so a reply such as "ok besok sy bayar" is a promise for it.
+    The debtor was reached on a channel identity on file, so the conversation counts as verified.
+    Says nothing: the reminder text itself goes out through the channel."""
+
+    action_name = "action_reminder_sent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
+        events: list[EventType] = [SlotSet("last_reminder", entities.get("reminder_stage"))]
+        with self.turn(tracker) as ctx:
+            conversation = ctx.conversation
+            if conversation is None or not conversation.verified or ctx.account is None:
+                return events
+            events += [
+                SlotSet("verified", True),
+                SlotSet("account_ref", ctx.account.ref),
+                SlotSet("debtor_name", ctx.account.debtor.name.split()[0]),
+                SlotSet("language", conversation.language or ctx.language),
+            ]
+        return events
+
+
 def _require_account(action: TagihAction, ctx: TurnContext, dispatcher: CollectingDispatcher) -> bool:
     """Defence in depth: never disclose anything about a debt to an unverified sender."""
     if ctx.account is None:

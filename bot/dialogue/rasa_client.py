@@ -30,6 +30,14 @@ class RasaClient:
         events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
         await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events", events)
 
+    async def trigger_intent(self, sender: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
+        """Inject an external event (e.g. a reminder was sent); returns the bot's messages."""
+        body = await self._post(
+            f"/conversations/{quote(sender, safe='')}/trigger_intent",
+            {"name": intent, "entities": entities},
+        )
+        return list((body or {}).get("messages") or [])
+
     async def status(self) -> dict[str, Any]:
         try:
             response = await self._client.get("/status")

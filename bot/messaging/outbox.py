@@ -122,14 +122,18 @@ class Outbox:
                 or self._clock() - conversation.last_inbound_at > WHATSAPP_WINDOW
             )
             if use_template:
-                outbound = OutboundMessage(
-                    channel=conversation.channel,
-                    recipient_id=conversation.sender_id,
-                    template=TemplateMessage(
+                own = payload.get("template")  # a reminder carries its own approved template
+                template = (
+                    TemplateMessage(own["name"], own["language"], tuple(own.get("parameters") or ()))
+                    if own
+                    else TemplateMessage(
                         name=self._policy.template_name,
                         language=self._policy.template_language(conversation.language),
                         parameters=(self._policy.company_name,),
-                    ),
+                    )
+                )
+                outbound = OutboundMessage(
+                    channel=conversation.channel, recipient_id=conversation.sender_id, template=template
                 )
             else:
                 outbound = OutboundMessage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,8 +20,10 @@ from bot.messaging.runtime import ChannelRuntime
 from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.routes import actions, pages, rest
+from bot.web.routes import api as api_routes
 from bot.web.routes import channels as channel_routes
 from channels.base import Channel
+from scheduler.runner import SchedulerRunner, build_dispatcher
 
 DOMAIN_FILE = PROJECT_ROOT / "nlu" / "domain.yml"
 
@@ -42,6 +45,26 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
         if telegram is not None:
             channels["telegram"] = TelegramChannel(telegram)
     return channels
+
+
+def start_scheduler(
+    settings: Settings, session_factory: Any, rasa: RasaClient, runtime: ChannelRuntime, clock: Clock
+) -> SchedulerRunner:
+    def queue_sent(report: Any) -> None:
+        for message_id in report.message_ids:
+            runtime.outbox.submit([message_id])
+
+    runner = SchedulerRunner(
+        settings,
+        session_factory,
+        build_dispatcher(
+            settings, session_factory, channels=list(runtime.channels), trigger=rasa.trigger_intent, worker="app"
+        ),
+        on_sent=queue_sent,
+        clock=clock,
+    )
+    runner.start()
+    return runner
 
 
 def create_app(
@@ -83,9 +106,14 @@ def create_app(
         await runtime.start()
         if telegram_polling and "telegram" in runtime.channels:
             runtime.start_polling("telegram")
+        scheduler = None
+        if settings.scheduler_enabled:
+            scheduler = start_scheduler(settings, session_factory, rasa, runtime, clock)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             await runtime.stop()
             await rasa.aclose()
             engine.dispose()
@@ -97,10 +125,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.include_router(rest.router)
     app.include_router(channel_routes.router)
     app.include_router(actions.router)
     app.include_router(pages.router)
+    app.include_router(api_routes.router)
 
     @app.exception_handler(DialogueUnavailableError)
     async def _dialogue_down(_: Request, exc: DialogueUnavailableError) -> JSONResponse:
