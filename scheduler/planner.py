@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, cast, literal, select, update
+from sqlalchemy import String, and_, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,17 @@ class PlanReport:
 def _insert(session: Session):  # noqa: ANN202 - dialect-specific Insert
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Nudge.__table__)
+
+
+def _execute_counting(session: Session, statement: Any) -> int:
+    """Run an INSERT ... ON CONFLICT DO NOTHING and return how many rows it added.
+
+    psycopg reports no row count for INSERT ... SELECT, so on PostgreSQL the insert runs as a
+    data-modifying CTE that the server counts (the ids never travel to the app)."""
+    if session.get_bind().dialect.name == "postgresql":
+        inserted = statement.returning(Nudge.id).cte("inserted")
+        return session.scalar(select(func.count()).select_from(inserted)) or 0
+    return max(session.execute(statement).rowcount or 0, 0)
 
 
 def _local_dates(session: Session, now: datetime) -> dict[str, date]:
@@ -73,14 +85,13 @@ def plan_stages(session: Session, ladder: Ladder, *, now: datetime, report: Plan
                 .where(and_(*conditions))
             )
             statement = _insert(session).from_select(columns, chosen).on_conflict_do_nothing()
-            result = session.execute(statement)
-            if result.rowcount and result.rowcount > 0:
-                report.stages[stage.key] = report.stages.get(stage.key, 0) + result.rowcount
+            added = _execute_counting(session, statement)
+            if added:
+                report.stages[stage.key] = report.stages.get(stage.key, 0) + added
 
 
 def _add_once(session: Session, **values: object) -> bool:
-    statement = _insert(session).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(statement).rowcount)
+    return bool(_execute_counting(session, _insert(session).values(**values).on_conflict_do_nothing()))
 
 
 def plan_promise_follow_ups(session: Session, ladder: Ladder, *, now: datetime, report: PlanReport) -> None:

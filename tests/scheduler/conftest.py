@@ -24,9 +24,14 @@ NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def factory(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'scheduler.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def factory(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
+    """Every scheduler test runs on the embedded default and on PostgreSQL (the scaled deployment)."""
+    url = (
+        f"sqlite:///{tmp_path / 'scheduler.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     migrate(url)
     return make_session_factory(make_engine(url))
 

@@ -225,7 +225,7 @@ def test_killing_a_worker_mid_batch_loses_and_duplicates_nothing(factory, accoun
     for _ in range(12):
         accounts.add(due=TODAY)
     plan_at(factory)
-    url = str(factory.kw["bind"].url)
+    url = factory.kw["bind"].url.render_as_string(hide_password=False)
     process = subprocess.Popen(
         [sys.executable, "-c", WORKER, url, NOW.isoformat()],
         stdout=subprocess.PIPE,
