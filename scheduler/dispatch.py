@@ -11,11 +11,13 @@ row and the ``sent`` mark commit together, nothing is sent twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from anyio import to_thread
 from sqlalchemy import or_, select, update
@@ -30,7 +32,7 @@ from bot.services.audit import audit
 from bot.services.conversations import get_or_create_conversation
 from bot.services.handoffs import open_handoff
 from bot.services.identity import link_conversation
-from scheduler.gate import Decision, evaluate
+from scheduler.gate import Decision, evaluate, sent_counts
 from scheduler.ladder import Ladder, Wording
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ class _Prepared:
     nudge_id: int
     rasa_sender: str
     entities: dict[str, str]
+    channel: str
+    address: str
 
 
 def claim(
@@ -126,6 +130,7 @@ class Dispatcher:
         worker: str,
         lease: timedelta = timedelta(minutes=5),
         batch: int = 200,
+        concurrency: int | None = None,
     ) -> None:
         self._sessions = session_factory
         self._ladder = ladder
@@ -136,6 +141,8 @@ class Dispatcher:
         self._worker = worker
         self._lease = lease
         self._batch = batch
+        postgres = session_factory.kw["bind"].dialect.name == "postgresql"
+        self._concurrency = concurrency or (8 if postgres else 1)
 
     def _decide(self, session: Session, nudge: Nudge, now: datetime) -> Decision:
         return evaluate(session, nudge, now=now, profile=self._profile, channels=self._channels)
@@ -191,19 +198,30 @@ class Dispatcher:
                 "reminder_amount": str(account.balance),
                 "reminder_due_date": account.due_date.isoformat(),
             }
-            return _Prepared(nudge.id, conversation.rasa_sender_id, entities)
+            return _Prepared(
+                nudge.id, conversation.rasa_sender_id, entities, decision.channel or "", decision.address or ""
+            )
 
-    def _send(self, nudge_id: int, now: datetime, report: DispatchReport) -> None:
-        """Second transaction: re-check, write the message and mark the nudge sent, together."""
+    def _still_clear(self, session: Session, nudge: Nudge, now: datetime) -> bool:
+        """The cheap part of the gate that can change while Rasa is called: account state and caps."""
+        if nudge.account.status != "active":
+            return False
+        today, week, _ = sent_counts(session, nudge.debtor_id, now=now, tz=ZoneInfo(nudge.debtor.timezone))
+        return today < self._profile.max_per_day and week < self._profile.max_per_week
+
+    def _send(self, prepared: _Prepared, now: datetime, report: DispatchReport) -> None:
+        """Second transaction: lock the debtor, re-check, write the message and mark the nudge sent."""
         with self._sessions.begin() as session:
-            nudge = self._mine(session, nudge_id, now)
+            nudge = self._mine(session, prepared.nudge_id, now)
             if nudge is None:
                 return
-            decision = self._decide(session, nudge, now)
-            if decision.verdict != "send":
-                self._settle(session, nudge, decision, now, report)
-                return
             session.execute(select(Debtor.id).where(Debtor.id == nudge.debtor_id).with_for_update())
+            decision = Decision("send", channel=prepared.channel, address=prepared.address)
+            if not self._still_clear(session, nudge, now):
+                decision = self._decide(session, nudge, now)  # the full gate gives the reason
+                if decision.verdict != "send":
+                    self._settle(session, nudge, decision, now, report)
+                    return
             account = nudge.account
             chosen = _wording(self._ladder(session), nudge)
             if chosen is None:
@@ -267,19 +285,24 @@ class Dispatcher:
                 nudge.not_before = now + timedelta(minutes=5 * 2 ** (nudge.attempts - 1))
                 report.deferred.append((nudge.id, error))
 
+    async def _process_one(self, nudge_id: int, now: datetime, report: DispatchReport) -> None:
+        prepared = await to_thread.run_sync(self._prepare, nudge_id, now, report)
+        if prepared is None:
+            return
+        try:
+            await self._trigger(prepared.rasa_sender, REMINDER_INTENT, prepared.entities)
+        except DialogueUnavailableError as exc:
+            error = f"dialogue engine unavailable: {exc}"
+            await to_thread.run_sync(self._retry_later, nudge_id, now, error, report)
+            return
+        await to_thread.run_sync(self._send, prepared, now, report)
+
     async def process(self, nudge_ids: Sequence[int], now: datetime, report: DispatchReport) -> None:
-        for nudge_id in nudge_ids:
-            prepared = await to_thread.run_sync(self._prepare, nudge_id, now, report)
-            if prepared is None:
-                continue
-            try:
-                await self._trigger(prepared.rasa_sender, REMINDER_INTENT, prepared.entities)
-            except DialogueUnavailableError as exc:
-                await to_thread.run_sync(
-                    self._retry_later, nudge_id, now, f"dialogue engine unavailable: {exc}", report
-                )
-                continue
-            await to_thread.run_sync(self._send, nudge_id, now, report)
+        """Process claimed rows, ``concurrency`` at a time (PostgreSQL; SQLite has one writer)."""
+        pending = list(nudge_ids)
+        while pending:
+            chunk, pending = pending[: self._concurrency], pending[self._concurrency :]
+            await asyncio.gather(*(self._process_one(nudge_id, now, report) for nudge_id in chunk))
 
     async def run_once(self, now: datetime) -> DispatchReport:
         """Claim and process everything due at ``now``, batch after batch."""

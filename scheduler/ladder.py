@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,7 @@ def _wording(raw: Any, where: str, allowed: frozenset[str], problems: list[str])
     )
 
 
+@lru_cache(maxsize=1)
 def default_ladder() -> Ladder:
     return Ladder.from_yaml(DEFAULT_LADDER.read_text(encoding="utf-8"))
 

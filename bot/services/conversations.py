@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Conversation, Message
@@ -31,8 +32,17 @@ def get_or_create_conversation(
         rasa_sender_id=rasa_sender_id(channel, sender_id),
         language=language,
     )
-    session.add(conversation)
-    session.flush()
+    try:
+        with session.begin_nested():  # another worker may create the same conversation right now
+            session.add(conversation)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(
+            select(Conversation).where(Conversation.channel == channel, Conversation.sender_id == sender_id)
+        )
+        if existing is None:
+            raise
+        return existing, False
     return conversation, True
 
 

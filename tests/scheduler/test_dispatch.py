@@ -216,7 +216,7 @@ WORKER = textwrap.dedent(
 
     factory = make_session_factory(make_engine(sys.argv[1]))
     now = datetime.fromisoformat(sys.argv[2])
-    asyncio.run(make_dispatcher(factory, slow_trigger, worker="doomed", batch=50).run_once(now))
+    asyncio.run(make_dispatcher(factory, slow_trigger, worker="doomed", batch=50, concurrency=1).run_once(now))
     """
 )
 
