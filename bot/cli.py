@@ -74,6 +74,34 @@ def cmd_import_accounts(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_payments(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.accounts import ImportValidationError
+    from bot.services.payments import import_payments_csv
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    try:
+        report = import_payments_csv(_session_factory(settings), path, skip_invalid=args.skip_invalid)
+    except ImportValidationError as exc:
+        for error in exc.errors:
+            print(f"{path}:{error.line}: {error.field}: {error.message}", file=sys.stderr)
+        print(
+            f"error: {len({e.line for e in exc.errors})} invalid row(s); nothing was imported "
+            "(use --skip-invalid to import the valid rows)",
+            file=sys.stderr,
+        )
+        return 1
+    for error in report.errors:
+        print(f"{path}:{error.line}: {error.field}: {error.message} (skipped)", file=sys.stderr)
+    print(
+        f"Imported {path}: {report.created} created, {report.duplicates} duplicates (already recorded), "
+        f"{report.skipped} skipped."
+    )
+    return 0
+
+
 def cmd_accounts_show(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.accounts import AccountNotFound, account_snapshot
 
@@ -295,6 +323,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--skip-invalid", action="store_true", help="import valid rows, report and skip bad ones")
     imp.set_defaults(func=cmd_import_accounts)
+
+    pay = sub.add_parser("import-payments", help="record payments from a CSV file, once per reference")
+    pay.add_argument("file")
+    pay.add_argument("--skip-invalid", action="store_true", help="import valid rows, report and skip bad ones")
+    pay.set_defaults(func=cmd_import_payments)
 
     accounts = sub.add_parser("accounts", help="inspect accounts")
     accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True)

@@ -10,14 +10,34 @@ from bot.services.accounts import (
     import_accounts_csv,
     load_demo_if_empty,
 )
+from bot.services.payments import (
+    InvalidPayment,
+    PaymentConflict,
+    PaymentError,
+    PaymentImportReport,
+    PaymentResult,
+    UnknownAccount,
+    apply_payment,
+    import_payments_csv,
+    record_payment,
+)
 
 __all__ = [
     "AccountNotFound",
     "ImportReport",
     "ImportValidationError",
+    "InvalidPayment",
+    "PaymentConflict",
+    "PaymentError",
+    "PaymentImportReport",
+    "PaymentResult",
     "RowError",
+    "UnknownAccount",
     "account_snapshot",
+    "apply_payment",
     "import_account_rows",
     "import_accounts_csv",
+    "import_payments_csv",
     "load_demo_if_empty",
+    "record_payment",
 ]

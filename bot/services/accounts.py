@@ -601,8 +601,14 @@ def import_account_rows(
     )
 
 
-def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
-    """CSV records with the physical line each starts on, plus structural errors."""
+def _read_csv(
+    path: Path, *, required: Sequence[str] = REQUIRED_COLUMNS, optional: Sequence[str] = OPTIONAL_COLUMNS
+) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """CSV records with the physical line each starts on, plus structural errors.
+
+    ``required`` and ``optional`` name the columns (payments reuse this reader with their own).
+    """
+    known = (*required, *optional)
     records: list[tuple[int, dict[str, str]]] = []
     errors: list[RowError] = []
     try:
@@ -612,8 +618,8 @@ def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[RowErr
             if header_row is None:
                 raise ImportValidationError([RowError(1, "header", "the file is empty")])
             header = [h.strip().lower() for h in header_row]
-            file_errors = [RowError(1, c, "missing required column") for c in REQUIRED_COLUMNS if c not in header]
-            file_errors += [RowError(1, h or "(blank)", "unknown column") for h in header if h not in ALL_COLUMNS]
+            file_errors = [RowError(1, c, "missing required column") for c in required if c not in header]
+            file_errors += [RowError(1, h or "(blank)", "unknown column") for h in header if h not in known]
             file_errors += [
                 RowError(1, h, "column appears more than once") for h in sorted(set(header)) if header.count(h) > 1
             ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import Depends, Request
 from rasa_sdk.executor import ActionExecutor
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.router import ConversationRouter
 from bot.settings import Settings
@@ -23,6 +26,17 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    return request.app.state.session_factory
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    """The app's clock (tests fix it); the wall clock when the app was built without one."""
+    return getattr(request.app.state, "clock", None) or (lambda: datetime.now(timezone.utc))
+
+
 RouterDep = Annotated[ConversationRouter, Depends(get_router)]
 ExecutorDep = Annotated[ActionExecutor, Depends(get_executor)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
