@@ -184,6 +184,9 @@ def _wording(raw: Any, where: str, allowed: frozenset[str], problems: list[str])
         if unknown:
             problems.append(f"{where}: text for {language!r} uses unknown placeholders {sorted(unknown)}")
             ok = False
+        elif "company_name" not in _placeholders(text):
+            problems.append(f"{where}: text for {language!r} must identify the company ({{company_name}})")
+            ok = False
     template = raw.get("template")
     if not isinstance(template, Mapping) or not str(template.get("name") or "").strip():
         problems.append(f"{where}: 'template' with a 'name' is required (used outside WhatsApp's 24-hour window)")

@@ -145,6 +145,7 @@ def test_stored_ladder_replaces_the_default(factory, accounts):
         (lambda s: s["stages"].append({**s["stages"][1], "offset": 40}), "duplicate key"),
         (lambda s: s["stages"][0]["text"].update(id=""), "missing or empty"),
         (lambda s: s["stages"][0]["text"].update(en="Hi {nama}"), "unknown placeholders"),
+        (lambda s: s["stages"][0]["text"].update(en="Pay {amount} now"), "must identify the company"),
         (lambda s: s["stages"][0].update(action="call"), "'action'"),
         (lambda s: s["stages"][0].update(offset="soon"), "whole number"),
         (lambda s: s["stages"][0].pop("template"), "template"),
