@@ -438,6 +438,7 @@ class Nudge(Base):
 
     account: Mapped[Account] = relationship()
     debtor: Mapped[Debtor] = relationship()
+    message: Mapped[Message | None] = relationship()
 
 
 class Lease(Base):

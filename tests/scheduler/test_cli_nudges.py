@@ -76,3 +76,24 @@ def test_run_without_channels_is_refused(db, monkeypatch, capsys):
     get_settings.cache_clear()
     assert main(["nudges", "run", "--now", "2026-11-23T10:00+07:00"]) == 2
     assert "no WhatsApp or Telegram credentials" in capsys.readouterr().err
+
+
+@pytest.mark.rasa
+def test_run_records_the_reminder_in_rasa_and_sends_it(db, live_stack, graph_api, monkeypatch, capsys):
+    """Its own database, the shared Rasa server, the fake Graph API."""
+    monkeypatch.setenv("TAGIH_RASA_URL", live_stack.rasa_url)
+    monkeypatch.setenv("WHATSAPP_API_BASE_URL", graph_api.base_url)
+    get_settings.cache_clear()
+    accounts = Accounts(db)
+    ref = accounts.add(due=TODAY)
+    with db() as session:
+        phone = accounts.debtor(session, ref).phone.lstrip("+")
+    assert main(["nudges", "run", "--now", "2026-11-23T10:00+07:00"]) == 0
+    assert "sent 1, deferred 0, skipped 0, failed 0" in capsys.readouterr().out
+    (request,) = [r["json"] for r in graph_api.requests if r["json"].get("to") == phone]
+    assert request["template"]["name"] == "tagih_due_today"
+    with db() as session:
+        nudge = session.scalar(select(Nudge))
+        assert nudge.status == "sent" and nudge.message.delivery_status == "sent"
+    assert main(["nudges", "run", "--now", "2026-11-23T10:05+07:00"]) == 0
+    assert "sent 0" in capsys.readouterr().out, "never twice"
