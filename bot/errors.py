@@ -24,3 +24,11 @@ class PolicyError(TagihError):
 
 class DialogueUnavailableError(TagihError):
     """The Rasa server could not be reached or answered with an error."""
+
+
+class ConflictError(TagihError):
+    """The request conflicts with the current state (e.g. a handoff another agent has claimed)."""
+
+
+class ForbiddenError(TagihError):
+    """The user may not do this (e.g. reply in a conversation claimed by someone else)."""

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(30.0, gt=0, alias="TAGIH_DISPATCH_INTERVAL_SECONDS")
     nudge_batch: int = Field(200, ge=1, alias="TAGIH_NUDGE_BATCH")
 
+    # Agent console: limits beyond the bot's policy, and the acknowledgment of waiting debtors.
+    agent_max_promise_days: int = Field(30, ge=1, alias="TAGIH_AGENT_MAX_PROMISE_DAYS")
+    agent_max_installments: int = Field(12, ge=1, alias="TAGIH_AGENT_MAX_INSTALLMENTS")
+    agent_min_installment: Decimal = Field(Decimal("50000"), ge=0, alias="TAGIH_AGENT_MIN_INSTALLMENT")
+    handoff_ack_minutes: float = Field(10.0, gt=0, alias="TAGIH_HANDOFF_ACK_MINUTES")
+
     public_url: str | None = Field(None, alias="TAGIH_PUBLIC_URL")
     send_max_attempts: int = Field(5, ge=1, alias="TAGIH_SEND_MAX_ATTEMPTS")
     send_backoff_seconds: float = Field(1.0, ge=0, alias="TAGIH_SEND_BACKOFF_SECONDS")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import normalize_url
 from bot.domain.contact_rules import PROFILES, ContactProfile
 from bot.settings import Settings
+from scheduler.acknowledge import acknowledge_waiting
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.ladder import active_ladder
 from scheduler.lease import acquire, release
@@ -90,10 +91,23 @@ class SchedulerRunner:
             logger.info("planned %d nudges (%s)", report.planned, report.stages)
         return report
 
+    def _acknowledge(self, now: datetime) -> list[tuple[int, int]]:
+        with self._sessions.begin() as session:
+            return acknowledge_waiting(
+                session,
+                now=now,
+                after=timedelta(minutes=self.settings.handoff_ack_minutes),
+                profile=contact_profile(self.settings),
+                company_name=self.settings.company_name,
+                default_tz=self.settings.default_timezone,
+            )
+
     async def dispatch_tick(self) -> DispatchReport | None:
         if not await to_thread.run_sync(self.is_leader):
             return None
-        report = await self._dispatcher.run_once(self._clock())
+        now = self._clock()
+        report = await self._dispatcher.run_once(now)
+        report.message_ids += [message_id for message_id, _ in await to_thread.run_sync(self._acknowledge, now)]
         self._on_sent(report)
         return report
 

@@ -30,6 +30,11 @@ class RasaClient:
         events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
         await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events", events)
 
+    async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
+        """Add events to a conversation's tracker (e.g. what an agent said while the bot was silent)."""
+        if events:
+            await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events", events)
+
     async def trigger_intent(self, sender: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
         """Inject an external event (e.g. a reminder was sent); returns the bot's messages."""
         body = await self._post(

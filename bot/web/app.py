@@ -15,7 +15,7 @@ from bot.db.session import make_engine, make_session_factory
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
 from bot.dialogue.router import ConversationRouter
-from bot.errors import DialogueUnavailableError, NotFoundError, PolicyError
+from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, NotFoundError, PolicyError
 from bot.messaging.runtime import ChannelRuntime
 from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings, get_settings
@@ -103,6 +103,7 @@ def create_app(
             clock=clock,
         )
         app.state.channels = runtime
+        app.state.rasa = rasa
         await runtime.start()
         if telegram_polling and "telegram" in runtime.channels:
             runtime.start_polling("telegram")
@@ -142,6 +143,14 @@ def create_app(
     @app.exception_handler(NotFoundError)
     async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(PolicyError)
     async def _policy(_: Request, exc: PolicyError) -> JSONResponse:

@@ -1,0 +1,81 @@
+"""Debtors waiting for a person are not left in silence: once a handoff has waited longer than the
+configured time unclaimed, the debtor gets one acknowledgment, saying a person will answer soon
+(inside working hours) or from when (outside them)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from babel.dates import format_datetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Conversation, Handoff, Message
+from bot.domain.contact_rules import ContactProfile
+from bot.services.audit import audit
+from bot.settings import PROJECT_ROOT
+
+MESSAGES = PROJECT_ROOT / "bot" / "data" / "handoff_acknowledgments.yml"
+PUSH_CHANNELS = ("whatsapp", "telegram")  # a web chat cannot be written to first
+
+
+@lru_cache(maxsize=1)
+def _messages() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))
+
+
+def acknowledge_waiting(
+    session: Session, *, now: datetime, after: timedelta, profile: ContactProfile, company_name: str, default_tz: str
+) -> list[tuple[int, int]]:
+    """Queue acknowledgments; returns (message id, conversation id) pairs for the outbox."""
+    waiting = session.scalars(
+        select(Handoff)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.status == "open",
+            Handoff.acknowledged_at.is_(None),
+            Handoff.created_at <= now - after,
+            Conversation.channel.in_(PUSH_CHANNELS),
+        )
+    ).all()
+    queued: list[tuple[int, int]] = []
+    for handoff in waiting:
+        conversation = handoff.conversation
+        language = conversation.language or "id"
+        tz = ZoneInfo(conversation.debtor.timezone if conversation.debtor else default_tz)
+        local = now.astimezone(tz)
+        values: dict[str, Any] = {"company_name": company_name}
+        if profile.closed_reason(local) is None:
+            kind = "waiting"
+        else:
+            kind = "after_hours"
+            opens = profile.next_allowed(local)
+            values["opens"] = format_datetime(opens, "EEEE d MMMM, HH:mm", locale="id_ID" if language == "id" else "en")
+        text = _messages()[kind].get(language, _messages()[kind]["id"]).format_map(values)
+        message = Message(
+            conversation_id=conversation.id,
+            direction="out",
+            channel=conversation.channel,
+            author="system",
+            text=text,
+            payload={"handoff_ack": handoff.id},
+            delivery_status="queued",
+        )
+        session.add(message)
+        session.flush()
+        handoff.acknowledged_at = now
+        audit(
+            session,
+            actor="scheduler",
+            action="handoff.acknowledged",
+            entity_type="handoff",
+            entity_id=handoff.id,
+            conversation_id=conversation.id,
+            details={"kind": kind},
+        )
+        queued.append((message.id, conversation.id))
+    return queued
