@@ -1,0 +1,486 @@
+"""What agents do in the console: the handoff queue, a conversation, replies, notes, account actions,
+and handing the conversation back to the bot. Every action is audited with the agent's email.
+
+Functions run inside the caller's transaction and do not commit; web routes own the transactions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.db.models import (
+    Account,
+    ConfigDocument,
+    Conversation,
+    Handoff,
+    Message,
+    Note,
+    PaymentClaim,
+    Promise,
+    User,
+)
+from bot.domain.dates import format_date
+from bot.domain.money import format_money
+from bot.domain.schedule import InstallmentPolicy
+from bot.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError
+from bot.services.accounts import account_snapshot
+from bot.services.arrangements import record_installment_plan, record_promise
+from bot.services.audit import audit
+from bot.services.handoffs import ticket_number
+from bot.services.payments import apply_payment
+from bot.services.policy import ArrangementPolicy
+from bot.settings import PROJECT_ROOT, Settings
+
+CANNED_DEFAULT = PROJECT_ROOT / "bot" / "data" / "canned_replies.yml"
+WHATSAPP_WINDOW = timedelta(hours=24)
+MAX_REPLY_CHARS = 4000
+OPEN = ("open", "claimed")
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _account_summary(account: Account | None, now: datetime) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    promise = next((p for p in account.promises if p.status == "pending"), None)
+    plan = next((p for p in account.plans if p.status == "active"), None)
+    return {
+        "ref": account.ref,
+        "debtor": account.debtor.name,
+        "balance": format_money(account.balance, account.currency, "en"),
+        "days_past_due": account.days_past_due(now),
+        "segment": account.segment,
+        "status": account.status,
+        "open_promise": (
+            {"amount": format_money(promise.amount, account.currency, "en"), "date": promise.promised_date.isoformat()}
+            if promise
+            else None
+        ),
+        "open_plan": {"installments": plan.installment_count, "total": str(plan.total)} if plan else None,
+    }
+
+
+def queue(session: Session, *, now: datetime) -> list[dict[str, Any]]:
+    """Open and claimed handoffs, oldest first, with what an agent needs to pick one."""
+    handoffs = session.scalars(
+        select(Handoff)
+        .where(Handoff.status.in_(OPEN))
+        .order_by(Handoff.created_at, Handoff.id)
+        .options(
+            selectinload(Handoff.conversation),
+            selectinload(Handoff.account).selectinload(Account.promises),
+            selectinload(Handoff.account).selectinload(Account.plans),
+            selectinload(Handoff.account).selectinload(Account.payments),
+            selectinload(Handoff.account).selectinload(Account.debtor),
+        )
+    )
+    return [
+        {
+            "id": h.id,
+            "ticket": ticket_number(h),
+            "reason": h.reason,
+            "note": h.note,
+            "status": h.status,
+            "assigned_to": h.assigned_to,
+            "channel": h.conversation.channel,
+            "conversation_id": h.conversation_id,
+            "waiting_seconds": int((now - h.created_at).total_seconds()),
+            "created_at": _iso(h.created_at),
+            "account": _account_summary(h.account, now),
+        }
+        for h in handoffs
+    ]
+
+
+def _handoff(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise NotFoundError(f"no handoff {handoff_id}")
+    return handoff
+
+
+def _log(session: Session, user: User, action: str, conversation_id: int | None, **details: Any) -> None:
+    audit(
+        session,
+        actor=f"agent:{user.email}",
+        action=action,
+        entity_type="conversation",
+        entity_id=conversation_id,
+        conversation_id=conversation_id,
+        details=details or None,
+    )
+
+
+def claim(session: Session, handoff_id: int, user: User, *, now: datetime) -> Handoff:
+    handoff = _handoff(session, handoff_id)
+    if handoff.status == "resolved":
+        raise ConflictError(f"handoff {ticket_number(handoff)} is already resolved")
+    if handoff.status == "claimed" and handoff.assigned_to != user.email:
+        raise ConflictError(f"handoff {ticket_number(handoff)} is claimed by {handoff.assigned_to}")
+    handoff.status, handoff.assigned_to, handoff.claimed_at = "claimed", user.email, now
+    _log(session, user, "handoff.claimed", handoff.conversation_id, handoff=handoff.id)
+    return handoff
+
+
+def release(session: Session, handoff_id: int, user: User) -> Handoff:
+    handoff = _handoff(session, handoff_id)
+    if handoff.status != "claimed":
+        raise ConflictError(f"handoff {ticket_number(handoff)} is not claimed")
+    if handoff.assigned_to != user.email and user.role != "admin":
+        raise ForbiddenError("only the agent who claimed it (or an admin) can release it")
+    handoff.status, handoff.assigned_to, handoff.claimed_at = "open", None, None
+    _log(session, user, "handoff.released", handoff.conversation_id, handoff=handoff.id)
+    return handoff
+
+
+def reassign(session: Session, handoff_id: int, admin: User, to_email: str, *, now: datetime) -> Handoff:
+    if admin.role != "admin":
+        raise ForbiddenError("admins only")
+    handoff = _handoff(session, handoff_id)
+    if handoff.status == "resolved":
+        raise ConflictError(f"handoff {ticket_number(handoff)} is already resolved")
+    target = session.scalar(select(User).where(User.email == to_email.strip().lower(), User.active.is_(True)))
+    if target is None:
+        raise NotFoundError(f"no active user {to_email}")
+    previous = handoff.assigned_to
+    handoff.status, handoff.assigned_to, handoff.claimed_at = "claimed", target.email, now
+    _log(
+        session,
+        admin,
+        "handoff.reassigned",
+        handoff.conversation_id,
+        handoff=handoff.id,
+        previous=previous,
+        to=target.email,
+    )
+    return handoff
+
+
+def _conversation(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFoundError(f"no conversation {conversation_id}")
+    return conversation
+
+
+def open_handoff_of(session: Session, conversation: Conversation) -> Handoff | None:
+    return session.scalar(
+        select(Handoff).where(Handoff.conversation_id == conversation.id, Handoff.status.in_(OPEN)).limit(1)
+    )
+
+
+def inside_window(conversation: Conversation, now: datetime) -> bool:
+    """WhatsApp's 24-hour customer-service window (other channels have none)."""
+    if conversation.channel != "whatsapp":
+        return True
+    return conversation.last_inbound_at is not None and now - conversation.last_inbound_at <= WHATSAPP_WINDOW
+
+
+def conversation_view(session: Session, conversation_id: int, *, now: datetime) -> dict[str, Any]:
+    conversation = _conversation(session, conversation_id)
+    messages = session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+    ).all()
+    notes = session.scalars(select(Note).where(Note.conversation_id == conversation.id).order_by(Note.id)).all()
+    handoff = open_handoff_of(session, conversation)
+    account = conversation.account
+    return {
+        "id": conversation.id,
+        "channel": conversation.channel,
+        "status": conversation.status,
+        "language": conversation.language,
+        "verified": conversation.verified,
+        "inside_window": inside_window(conversation, now),
+        "handoff": (
+            {
+                "id": handoff.id,
+                "ticket": ticket_number(handoff),
+                "reason": handoff.reason,
+                "status": handoff.status,
+                "assigned_to": handoff.assigned_to,
+                "note": handoff.note,
+            }
+            if handoff
+            else None
+        ),
+        "messages": [
+            {
+                "id": m.id,
+                "direction": m.direction,
+                "author": m.author,
+                "text": m.text,
+                "delivery_status": m.delivery_status,
+                "error": m.error,
+                "at": _iso(m.created_at),
+                "agent": (m.payload or {}).get("agent"),
+            }
+            for m in messages
+        ],
+        "notes": [
+            {"id": n.id, "text": n.text, "author": n.author.email if n.author else None, "at": _iso(n.created_at)}
+            for n in notes
+        ],
+        "account": account_snapshot(session, account.ref, now=now) if account is not None else None,
+    }
+
+
+def _require_owner(session: Session, conversation: Conversation, user: User) -> Handoff:
+    handoff = open_handoff_of(session, conversation)
+    if handoff is None:
+        raise ConflictError("the conversation is with the bot: there is no open handoff")
+    if handoff.status != "claimed" or handoff.assigned_to != user.email:
+        owner = handoff.assigned_to or "nobody"
+        raise ForbiddenError(f"claim the conversation first (it is claimed by {owner})")
+    return handoff
+
+
+@dataclass(frozen=True)
+class Reply:
+    message_id: int
+    conversation_id: int
+
+
+def reply(
+    session: Session,
+    conversation_id: int,
+    user: User,
+    *,
+    text: str | None,
+    template: bool,
+    settings: Settings,
+    now: datetime,
+) -> Reply:
+    """Queue an agent's message on the debtor's channel (the outbox sends it).
+
+    Outside WhatsApp's 24-hour window only the approved template may be sent."""
+    conversation = _conversation(session, conversation_id)
+    _require_owner(session, conversation, user)
+    if conversation.channel == "web":
+        raise ConflictError("web chat visitors cannot be messaged first; answer them when they write again")
+    payload: dict[str, Any] = {"agent": user.email}
+    body = (text or "").strip()
+    if template:
+        if conversation.channel != "whatsapp":
+            raise PolicyError("template_unsupported", "templates exist only on WhatsApp")
+        payload["force_template"] = True
+        body = f"[template {settings.whatsapp_template_name}]"
+    else:
+        if not body:
+            raise PolicyError("empty", "the reply is empty")
+        if len(body) > MAX_REPLY_CHARS:
+            raise PolicyError("too_long", f"the reply is longer than {MAX_REPLY_CHARS} characters")
+        if not inside_window(conversation, now):
+            raise PolicyError(
+                "outside_window",
+                "the debtor last wrote more than 24 hours ago: WhatsApp only allows the approved template",
+            )
+    message = Message(
+        conversation_id=conversation.id,
+        direction="out",
+        channel=conversation.channel,
+        author="agent",
+        text=body,
+        payload=payload,
+        delivery_status="queued",
+    )
+    session.add(message)
+    session.flush()
+    _log(session, user, "agent.replied", conversation.id, message=message.id, template=template)
+    return Reply(message.id, conversation.id)
+
+
+def add_note(session: Session, conversation_id: int, user: User, text: str) -> Note:
+    conversation = _conversation(session, conversation_id)
+    body = text.strip()
+    if not body:
+        raise PolicyError("empty", "the note is empty")
+    note = Note(conversation_id=conversation.id, author_id=user.id, text=body[:MAX_REPLY_CHARS])
+    session.add(note)
+    session.flush()
+    _log(session, user, "note.added", conversation.id, note=note.id)
+    return note
+
+
+@lru_cache(maxsize=1)
+def _default_canned() -> list[dict[str, Any]]:
+    return list(yaml.safe_load(Path(CANNED_DEFAULT).read_text(encoding="utf-8"))["replies"])
+
+
+def canned_replies(session: Session, conversation_id: int, user: User, *, settings: Settings) -> list[dict[str, str]]:
+    """Canned replies in the conversation's language, placeholders filled from its account."""
+    conversation = _conversation(session, conversation_id)
+    stored = session.scalar(
+        select(ConfigDocument.body)
+        .where(ConfigDocument.kind == "canned_replies")
+        .order_by(ConfigDocument.version.desc())
+        .limit(1)
+    )
+    replies = stored["replies"] if stored else _default_canned()
+    language = conversation.language or settings.default_language
+    account = conversation.account
+    values = {
+        "name": account.debtor.name if account else "",
+        "amount": format_money(account.balance, account.currency, language) if account else "",
+        "due_date": format_date(account.due_date, language) if account else "",
+        "ref": account.ref if account else "",
+        "company_name": settings.company_name,
+        "agent": user.name or user.email.split("@")[0],
+    }
+    return [
+        {"key": r["key"], "title": r["title"], "text": r["text"].get(language, r["text"]["id"]).format_map(values)}
+        for r in replies
+    ]
+
+
+def agent_policy(settings: Settings) -> ArrangementPolicy:
+    """What agents may agree: beyond the bot's policy, within the limits an admin sets."""
+    return ArrangementPolicy(
+        max_promise_days=settings.agent_max_promise_days,
+        installments=InstallmentPolicy(
+            max_installments=settings.agent_max_installments,
+            min_installment=Decimal(settings.agent_min_installment),
+            max_first_days=settings.agent_max_promise_days,
+        ),
+        max_identity_attempts=settings.max_identity_attempts,
+    )
+
+
+def _owned_account(session: Session, conversation_id: int, user: User) -> tuple[Conversation, Account]:
+    conversation = _conversation(session, conversation_id)
+    _require_owner(session, conversation, user)
+    if conversation.account is None:
+        raise ConflictError("the conversation is not linked to an account (identity not verified)")
+    return conversation, conversation.account
+
+
+def agent_promise(
+    session: Session,
+    conversation_id: int,
+    user: User,
+    *,
+    amount: Decimal,
+    promised_date: date,
+    settings: Settings,
+    now: datetime,
+) -> Promise:
+    conversation, account = _owned_account(session, conversation_id, user)
+    promise = record_promise(
+        session,
+        account=account,
+        conversation=conversation,
+        amount=amount,
+        promised_date=promised_date,
+        kind="promise",
+        today=account.local_today(now),
+        policy=agent_policy(settings),
+    )
+    _log(session, user, "agent.promise_recorded", conversation.id, promise=promise.id, amount=str(amount))
+    return promise
+
+
+def agent_plan(
+    session: Session,
+    conversation_id: int,
+    user: User,
+    *,
+    count: int,
+    first_date: date,
+    settings: Settings,
+    now: datetime,
+) -> Any:
+    conversation, account = _owned_account(session, conversation_id, user)
+    plan = record_installment_plan(
+        session,
+        account=account,
+        conversation=conversation,
+        count=count,
+        first_date=first_date,
+        today=account.local_today(now),
+        policy=agent_policy(settings),
+    )
+    _log(session, user, "agent.plan_recorded", conversation.id, plan=plan.id, installments=count)
+    return plan
+
+
+def decide_claim(
+    session: Session, conversation_id: int, user: User, claim_id: int, *, confirm: bool, now: datetime
+) -> PaymentClaim:
+    conversation, account = _owned_account(session, conversation_id, user)
+    claim = session.get(PaymentClaim, claim_id)
+    if claim is None or claim.account_id != account.id:
+        raise NotFoundError(f"no payment claim {claim_id} on {account.ref}")
+    if claim.status != "pending":
+        raise ConflictError(f"payment claim {claim_id} is already {claim.status}")
+    if confirm:
+        if claim.amount is None:
+            raise PolicyError("no_amount", "the claim has no amount: record the payment with its amount instead")
+        paid_on = claim.paid_on or account.local_today(now)
+        apply_payment(
+            session,
+            account_ref=account.ref,
+            amount=claim.amount,
+            paid_at=paid_on,
+            reference=claim.reference or f"claim-{claim.id}",
+            source="claim",
+            actor=f"agent:{user.email}",
+            now=now,
+        )
+    claim.status = "confirmed" if confirm else "rejected"
+    _log(session, user, f"claim.{claim.status}", conversation.id, claim=claim.id)
+    return claim
+
+
+def resolve_dispute(session: Session, conversation_id: int, user: User, *, resume: bool) -> Account:
+    conversation, account = _owned_account(session, conversation_id, user)
+    if account.status != "disputed":
+        raise ConflictError(f"{account.ref} is not disputed")
+    account.status = "active" if resume else "closed"
+    _log(session, user, "dispute.resolved", conversation.id, account=account.ref, outcome=account.status)
+    return account
+
+
+@dataclass(frozen=True)
+class Resolution:
+    rasa_sender: str
+    agent_turns: list[dict[str, Any]]
+
+
+def resolve(session: Session, conversation_id: int, user: User, *, now: datetime) -> Resolution:
+    """Hand the conversation back to the bot; returns the agent's turns for the Rasa tracker."""
+    conversation = _conversation(session, conversation_id)
+    handoff = _require_owner(session, conversation, user)
+    handoff.status, handoff.resolved_at = "resolved", now
+    conversation.status = "bot"
+    turns = session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.author == "agent",
+            Message.created_at >= handoff.created_at,
+        )
+        .order_by(Message.id)
+    ).all()
+    _log(session, user, "handoff.resolved", conversation.id, handoff=handoff.id)
+    return Resolution(
+        conversation.rasa_sender_id,
+        [
+            {
+                "event": "bot",
+                "text": m.text,
+                "timestamp": m.created_at.timestamp(),
+                "metadata": {"agent": user.email, "message_id": m.id},
+            }
+            for m in turns
+        ],
+    )

@@ -1,0 +1,170 @@
+"""The console's use cases: queue, claim, reply, notes, account actions, resolve."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Account, AuditLog, Conversation, Handoff, Message, Note, Payment, Promise
+from bot.errors import ConflictError, ForbiddenError, PolicyError
+from bot.services import console
+from tests.console.conftest import NOW
+
+
+def do(factory, work):
+    with factory.begin() as session:
+        return work(session)
+
+
+def test_queue_lists_waiting_handoffs_with_the_account(factory, waiting):
+    (item,) = do(factory, lambda s: console.queue(s, now=NOW))
+    assert item["reason"] == "request_human" and item["channel"] == "whatsapp" and item["status"] == "open"
+    assert item["waiting_seconds"] == 20 * 60
+    assert item["account"]["ref"] == waiting.account_ref and item["account"]["days_past_due"] == 13
+    assert item["account"]["balance"] == "IDR 1,200,000"
+
+
+def test_claim_release_and_conflicts(factory, waiting, agent, other_agent, admin):
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    with pytest.raises(ConflictError, match="claimed by ana@tagih.example"):
+        do(factory, lambda s: console.claim(s, waiting.handoff_id, other_agent, now=NOW))
+    with pytest.raises(ForbiddenError):
+        do(factory, lambda s: console.release(s, waiting.handoff_id, other_agent))
+    do(factory, lambda s: console.reassign(s, waiting.handoff_id, admin, "budi@tagih.example", now=NOW))
+    with factory() as session:
+        assert session.get(Handoff, waiting.handoff_id).assigned_to == "budi@tagih.example"
+        actions = session.scalars(select(AuditLog.action).where(AuditLog.actor.like("agent:%"))).all()
+        assert actions == ["handoff.claimed", "handoff.reassigned"]
+    with pytest.raises(ForbiddenError):
+        do(factory, lambda s: console.reassign(s, waiting.handoff_id, agent, "ana@tagih.example", now=NOW))
+
+
+def test_only_the_claiming_agent_may_reply(factory, waiting, agent, other_agent, settings):
+    def reply(user, text="Halo, saya bantu ya"):
+        return do(
+            factory,
+            lambda s: console.reply(
+                s, waiting.conversation_id, user, text=text, template=False, settings=settings, now=NOW
+            ),
+        )
+
+    with pytest.raises(ForbiddenError, match="claim the conversation first"):
+        reply(agent)
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    with pytest.raises(ForbiddenError):
+        reply(other_agent)
+    with pytest.raises(PolicyError, match="empty"):
+        reply(agent, "   ")
+    queued = reply(agent)
+    with factory() as session:
+        message = session.get(Message, queued.message_id)
+        assert message.author == "agent" and message.delivery_status == "queued"
+        assert message.payload == {"agent": "ana@tagih.example"}
+
+
+def test_outside_the_window_only_the_template(factory, waiting, agent, settings):
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    later = NOW + timedelta(hours=25)
+    with pytest.raises(PolicyError, match="24 hours"):
+        do(
+            factory,
+            lambda s: console.reply(
+                s, waiting.conversation_id, agent, text="Halo", template=False, settings=settings, now=later
+            ),
+        )
+    queued = do(
+        factory,
+        lambda s: console.reply(
+            s, waiting.conversation_id, agent, text=None, template=True, settings=settings, now=later
+        ),
+    )
+    with factory() as session:
+        assert session.get(Message, queued.message_id).payload["force_template"] is True
+
+
+def test_notes_are_private_and_canned_replies_filled_in(factory, waiting, agent, settings):
+    do(factory, lambda s: console.add_note(s, waiting.conversation_id, agent, "Debitur minta dihubungi sore"))
+    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, now=NOW))
+    assert view["notes"][0]["text"] == "Debitur minta dihubungi sore"
+    assert all("sore" not in (m["text"] or "") for m in view["messages"]), "notes are never messages"
+    assert view["account"]["ref"] == waiting.account_ref and view["inside_window"]
+    canned = do(factory, lambda s: console.canned_replies(s, waiting.conversation_id, agent, settings=settings))
+    balance = next(c for c in canned if c["key"] == "balance")
+    assert balance["text"] == f"Sisa tagihan {waiting.account_ref} adalah Rp1.200.000, jatuh tempo 10 November 2026."
+
+
+def test_agent_actions_on_the_account(factory, waiting, agent, settings):
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    # agents may go beyond the bot's 14-day horizon, up to the admin's limit (30 days)
+    do(
+        factory,
+        lambda s: console.agent_promise(
+            s,
+            waiting.conversation_id,
+            agent,
+            amount=Decimal("500000"),
+            promised_date=date(2026, 12, 15),
+            settings=settings,
+            now=NOW,
+        ),
+    )
+    with pytest.raises(PolicyError):
+        do(
+            factory,
+            lambda s: console.agent_promise(
+                s,
+                waiting.conversation_id,
+                agent,
+                amount=Decimal("500000"),
+                promised_date=date(2027, 2, 1),
+                settings=settings,
+                now=NOW,
+            ),
+        )
+    do(
+        factory,
+        lambda s: console.decide_claim(s, waiting.conversation_id, agent, waiting.claim_id, confirm=True, now=NOW),
+    )
+    with pytest.raises(ConflictError):
+        do(
+            factory,
+            lambda s: console.decide_claim(s, waiting.conversation_id, agent, waiting.claim_id, confirm=False, now=NOW),
+        )
+    with factory() as session:
+        account = session.scalar(select(Account).where(Account.ref == waiting.account_ref))
+        assert account.balance == Decimal("1000000.00")
+        assert session.scalar(select(Payment.reference)) == "TRX-77"
+        assert session.scalar(select(Promise.promised_date)) == date(2026, 12, 15)
+
+
+def test_disputes_resume_or_close_collection(factory, waiting, agent):
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    with pytest.raises(ConflictError, match="not disputed"):
+        do(factory, lambda s: console.resolve_dispute(s, waiting.conversation_id, agent, resume=True))
+    with factory.begin() as session:
+        session.scalar(select(Account).where(Account.ref == waiting.account_ref)).status = "disputed"
+    do(factory, lambda s: console.resolve_dispute(s, waiting.conversation_id, agent, resume=False))
+    with factory() as session:
+        assert session.scalar(select(Account.status).where(Account.ref == waiting.account_ref)) == "closed"
+
+
+def test_resolve_returns_the_conversation_with_the_agents_turns(factory, waiting, agent, settings):
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    do(
+        factory,
+        lambda s: console.reply(
+            s, waiting.conversation_id, agent, text="Sudah kami cek, aman.", template=False, settings=settings, now=NOW
+        ),
+    )
+    resolution = do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW))
+    assert [t["text"] for t in resolution.agent_turns] == ["Sudah kami cek, aman."]
+    assert resolution.agent_turns[0]["event"] == "bot" and resolution.agent_turns[0]["metadata"]["agent"] == agent.email
+    with factory() as session:
+        assert session.get(Conversation, waiting.conversation_id).status == "bot"
+        assert session.get(Handoff, waiting.handoff_id).status == "resolved"
+        assert session.scalar(select(Note)) is None
+    with pytest.raises(ConflictError):
+        do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW))
