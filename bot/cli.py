@@ -307,6 +307,70 @@ def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _PasswordMismatch(Exception):
+    pass
+
+
+def _read_password() -> str:
+    """Typed twice at the terminal (not echoed), or one line from stdin when it is not a terminal
+    (``echo "$PW" | tagih users create ...``), so the password is never a command-line argument."""
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise _PasswordMismatch
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.users import DuplicateUser, InvalidUser, create_user, validate_email
+
+    try:
+        email = validate_email(args.email)
+        password = _read_password()
+    except InvalidUser as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except _PasswordMismatch:
+        print("error: the passwords do not match", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("\nerror: no password given", file=sys.stderr)
+        return 2
+    if not password:
+        print("error: no password given (type it at the prompt, or send one line on stdin)", file=sys.stderr)
+        return 2
+    factory = _session_factory(settings)
+    try:
+        with factory.begin() as session:
+            user = create_user(session, email=email, password=password, role=args.role, name=args.name, actor="cli")
+    except InvalidUser as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DuplicateUser as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created {user.role} {user.email}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.users import list_users
+
+    with _session_factory(settings)() as session:
+        users = list_users(session)
+    if not users:
+        print("No users yet; create one with 'tagih users create --role admin EMAIL'.")
+        return 0
+    width = max(len(user.email) for user in users)
+    for user in users:
+        status = "active" if user.active else "inactive"
+        print(f"{user.email:<{width}}  {user.role:<5}  {status:<8}  {user.name or '-'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagih", description="Tagih desk-collection chatbot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -356,6 +420,17 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    users = sub.add_parser("users", help="console users")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_create = users_sub.add_parser(
+        "create", help="create a console user; the password is read from the terminal (or one line of stdin)"
+    )
+    users_create.add_argument("email")
+    users_create.add_argument("--role", choices=("agent", "admin"), required=True)
+    users_create.add_argument("--name", help="shown in the console")
+    users_create.set_defaults(func=cmd_users_create)
+    users_sub.add_parser("list", help="list console users").set_defaults(func=cmd_users_list)
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)

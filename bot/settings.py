@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Keys for /api (comma-separated, so a new key can be rolled out before the old one is removed).
     # None configured means the API answers 503: it is never open by default.
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list, alias="TAGIH_API_KEYS")
+    # Console logins last this long (fixed from login, not extended by use).
+    session_hours: int = Field(12, ge=1, le=24 * 30, alias="TAGIH_SESSION_HOURS")
 
     company_name: str = Field("Tagih Finance", alias="TAGIH_COMPANY_NAME")
     default_language: Literal["id", "en"] = Field("id", alias="TAGIH_DEFAULT_LANGUAGE")

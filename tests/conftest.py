@@ -7,6 +7,7 @@ keep apart by using a fresh sender id each.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,3 +79,22 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory, graph_api: Any, bot_api
 @pytest.fixture
 def sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+CHROMIUM = os.environ.get("TAGIH_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A page in Debian's Chromium driven by Playwright."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser.new_page()
+        browser.close()

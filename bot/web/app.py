@@ -19,9 +19,12 @@ from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, 
 from bot.messaging.runtime import ChannelRuntime
 from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.web.auth import install_auth
 from bot.web.routes import actions, pages, rest
 from bot.web.routes import api as api_routes
+from bot.web.routes import auth as auth_routes
 from bot.web.routes import channels as channel_routes
+from bot.web.routes import console as console_routes
 from channels.base import Channel
 from scheduler.runner import SchedulerRunner, build_dispatcher
 
@@ -132,6 +135,10 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(pages.router)
     app.include_router(api_routes.router)
+    app.include_router(auth_routes.router)
+    app.include_router(console_routes.router)
+    app.include_router(console_routes.api)
+    install_auth(app)
 
     @app.exception_handler(DialogueUnavailableError)
     async def _dialogue_down(_: Request, exc: DialogueUnavailableError) -> JSONResponse:

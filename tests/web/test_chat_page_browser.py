@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 pytestmark = pytest.mark.rasa
-
-CHROMIUM = os.environ.get("TAGIH_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def page():
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium package)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 def test_chat_in_the_browser_with_clickable_buttons(live_stack, page):

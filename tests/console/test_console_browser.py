@@ -1,0 +1,67 @@
+"""The console in Chromium against the real app, Rasa and a fake WhatsApp: a debtor asks for a
+person, the agent sees it appear live, claims, replies, resolves, and the bot answers again."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Conversation, Handoff
+from bot.services.handoffs import ticket_number
+from tests.console_support import DEFAULT_PASSWORD, make_user
+from tests.messaging.conftest import new_debtor  # noqa: F401 - fixture
+from tests.messaging.test_whatsapp_round_trip import say, sent_to, text_of
+from tests.support import wait_until
+
+pytestmark = pytest.mark.rasa
+
+
+def handoff_of(stack, phone: str) -> Handoff | None:
+    with stack.session_factory() as session:
+        return session.scalar(
+            select(Handoff).join(Conversation).where(Conversation.sender_id == phone).order_by(Handoff.id.desc())
+        )
+
+
+def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor):  # noqa: F811
+    email = "agen.browser@tagih.example"
+    make_user(live_stack.session_factory, email, "agent", name="Agen Browser")
+    debtor = new_debtor("id")
+
+    page.goto(f"{live_stack.app_url}/console")
+    assert "/console/login" in page.url, "the console asks for a login first"
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_stack.app_url}/console")
+
+    say(live_stack, debtor.phone, "saya mau bicara dengan petugas")
+    handoff = wait_until(lambda: handoff_of(live_stack, debtor.phone))
+    ticket = ticket_number(handoff)
+    row = page.locator(f"tr[data-ticket='{ticket}']")
+    row.wait_for(timeout=15000)  # appears without a reload (server-sent events)
+    assert "request_human" in row.inner_text()
+
+    row.locator("button[data-claim]").click()
+    page.wait_for_url(f"**/console/conversations/{handoff.conversation_id}")
+    page.wait_for_selector("#resolve:not([hidden])")
+    assert "saya mau bicara dengan petugas" in page.inner_text("#transcript")
+
+    page.fill("#reply", "Halo, saya Agen Browser. Ada yang bisa saya bantu?")
+    page.click("#send")
+    wait_until(lambda: any("Agen Browser" in text_of(r) for r in sent_to(graph_api, debtor.phone)))
+    page.wait_for_selector(".msg.agent")
+
+    page.fill("#note", "Debitur minta dihubungi sore")
+    page.click("#add-note")
+    page.wait_for_selector(".note")
+
+    page.click("#resolve")
+    page.wait_for_function("document.getElementById('handoff').textContent.includes('With the bot')")
+    assert handoff_of(live_stack, debtor.phone).status == "resolved"
+
+    before = len(sent_to(graph_api, debtor.phone))
+    say(live_stack, debtor.phone, "berapa tagihan saya?")
+    reply = wait_until(lambda: [text_of(r) for r in sent_to(graph_api, debtor.phone)[before:]])
+    assert "Rp1.750.000" in reply[0], "the bot answers again after the agent resolved"
+    assert all("sore" not in text_of(r) for r in sent_to(graph_api, debtor.phone)), "notes never reach the debtor"
