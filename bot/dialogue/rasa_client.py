@@ -10,6 +10,12 @@ import httpx
 from bot.errors import DialogueUnavailableError
 
 
+def _path(sender: str) -> str:
+    """A conversation id as a URL path segment. Rasa's server does not decode %-escapes in it, so
+    the characters our ids use (``whatsapp:+62...``) stay literal and only the rest is escaped."""
+    return quote(sender, safe=":+@-_.~")
+
+
 class RasaClient:
     def __init__(self, base_url: str, *, timeout: float = 30.0, client: httpx.AsyncClient | None = None):
         self._client = client or httpx.AsyncClient(
@@ -28,17 +34,17 @@ class RasaClient:
     async def set_slots(self, sender: str, slots: dict[str, Any]) -> None:
         """Tell a running Rasa conversation what the app learned (e.g. the sender was verified)."""
         events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
-        await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events", events)
+        await self._post(f"/conversations/{_path(sender)}/tracker/events", events)
 
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         """Add events to a conversation's tracker (e.g. what an agent said while the bot was silent)."""
         if events:
-            await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events", events)
+            await self._post(f"/conversations/{_path(sender)}/tracker/events", events)
 
     async def trigger_intent(self, sender: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
         """Inject an external event (e.g. a reminder was sent); returns the bot's messages."""
         body = await self._post(
-            f"/conversations/{quote(sender, safe='')}/trigger_intent",
+            f"/conversations/{_path(sender)}/trigger_intent",
             {"name": intent, "entities": entities},
         )
         return list((body or {}).get("messages") or [])

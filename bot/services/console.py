@@ -476,10 +476,11 @@ def resolve(session: Session, conversation_id: int, user: User, *, now: datetime
         conversation.rasa_sender_id,
         [
             {
+                # no timestamp: Rasa's tracker store reads a session's events by time, and the
+                # turns belong after what the tracker already holds
                 "event": "bot",
                 "text": m.text,
-                "timestamp": m.created_at.timestamp(),
-                "metadata": {"agent": user.email, "message_id": m.id},
+                "metadata": {"agent": user.email, "message_id": m.id, "sent_at": _iso(m.created_at)},
             }
             for m in turns
         ],

@@ -3,6 +3,7 @@ person, the agent sees it appear live, claims, replies, resolves, and the bot an
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -59,6 +60,9 @@ def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor
     page.click("#resolve")
     page.wait_for_function("document.getElementById('handoff').textContent.includes('With the bot')")
     assert handoff_of(live_stack, debtor.phone).status == "resolved"
+    tracker = httpx.get(f"{live_stack.rasa_url}/conversations/whatsapp:{debtor.phone}/tracker", timeout=10).json()
+    said = [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
+    assert "Halo, saya Agen Browser. Ada yang bisa saya bantu?" in said, "the agent's turn is in the bot's context"
 
     before = len(sent_to(graph_api, debtor.phone))
     say(live_stack, debtor.phone, "berapa tagihan saya?")
