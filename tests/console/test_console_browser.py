@@ -57,6 +57,11 @@ def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor
     page.click("#add-note")
     page.wait_for_selector(".note")
 
+    page.fill("#plan-count", "3")
+    page.fill("#plan-first", "2026-12-01")
+    page.click("#plan")
+    page.wait_for_function("document.getElementById('account').textContent.includes('3 installments (active)')")
+
     page.click("#resolve")
     page.wait_for_function("document.getElementById('handoff').textContent.includes('With the bot')")
     assert handoff_of(live_stack, debtor.phone).status == "resolved"
