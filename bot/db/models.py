@@ -526,3 +526,18 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+class FlowVersion(Base):
+    """One version of the flow set: every file admins can edit (Rasa training files, the reminder
+    ladder, canned replies) by repository path. The newest version is in force; versions are never
+    changed, a restore writes a new one."""
+
+    __tablename__ = "flow_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    documents: Mapped[Any] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
