@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import ConfigDocument
+from bot.db.models import ConfigDocument, FlowVersion
 
 DEFAULT_LADDER = Path(__file__).with_name("ladder.yml")
 LANGUAGES = ("id", "en")
@@ -26,6 +26,7 @@ COMMON_FIELDS = frozenset({"name", "company_name", "ref", "amount", "due_date", 
 PROMISE_FIELDS = COMMON_FIELDS | {"promise_amount", "promise_date"}
 INSTALLMENT_FIELDS = COMMON_FIELDS | {"installment_amount", "installment_date", "installment_number"}
 KIND = "ladder"
+FLOW_PATH = "scheduler/ladder.yml"
 
 
 class LadderError(ValueError):
@@ -206,13 +207,22 @@ def _wording(raw: Any, where: str, allowed: frozenset[str], problems: list[str])
     )
 
 
+@lru_cache(maxsize=8)
+def _ladder_from_text(text: str) -> Ladder:
+    return Ladder.from_yaml(text)
+
+
 @lru_cache(maxsize=1)
 def default_ladder() -> Ladder:
     return Ladder.from_yaml(DEFAULT_LADDER.read_text(encoding="utf-8"))
 
 
 def active_ladder(session: Session) -> Ladder:
-    """The newest stored ladder; the YAML default when none was stored yet."""
+    """The ladder in force: the newest flow version's (what admins edit), else the newest stored
+    ladder document, else the YAML default."""
+    flow = session.scalar(select(FlowVersion.documents).order_by(FlowVersion.number.desc()).limit(1))
+    if flow and FLOW_PATH in flow:
+        return _ladder_from_text(flow[FLOW_PATH])
     body = session.scalar(
         select(ConfigDocument.body).where(ConfigDocument.kind == KIND).order_by(ConfigDocument.version.desc()).limit(1)
     )

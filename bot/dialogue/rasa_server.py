@@ -48,6 +48,7 @@ class RasaServer:
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         env = rasa_env(
             TAGIH_ACTION_ENDPOINT_URL=self.action_url,
+            TAGIH_NLG_URL=self.action_url.rsplit("/", 1)[0] + "/nlg",
             TAGIH_ACTION_TOKEN=self.action_token,
             TAGIH_RASA_TRACKER_DIALECT=os.environ.get("TAGIH_RASA_TRACKER_DIALECT", "sqlite"),
             TAGIH_RASA_TRACKER_HOST=os.environ.get("TAGIH_RASA_TRACKER_HOST", ""),

@@ -56,6 +56,10 @@ class ResponseCatalogue:
 
         A placeholder without a value is left as written rather than failing the reply.
         """
+        return self.render_with(name, language, values)
+
+    def render_with(self, name: str, language: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``render`` with the values as a mapping (any key, e.g. all of a tracker's slots)."""
         variant = self.variant(name, language)
         message: dict[str, Any] = {"text": _fill(variant.get("text", ""), values)}
         if variant.get("buttons"):

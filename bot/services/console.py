@@ -21,6 +21,7 @@ from bot.db.models import (
     Account,
     ConfigDocument,
     Conversation,
+    FlowVersion,
     Handoff,
     Message,
     Note,
@@ -41,6 +42,7 @@ from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings
 
 CANNED_DEFAULT = PROJECT_ROOT / "bot" / "data" / "canned_replies.yml"
+CANNED_PATH = "bot/data/canned_replies.yml"
 WHATSAPP_WINDOW = timedelta(hours=24)
 MAX_REPLY_CHARS = 4000
 OPEN = ("open", "claimed")
@@ -320,13 +322,17 @@ def _default_canned() -> list[dict[str, Any]]:
 def canned_replies(session: Session, conversation_id: int, user: User, *, settings: Settings) -> list[dict[str, str]]:
     """Canned replies in the conversation's language, placeholders filled from its account."""
     conversation = _conversation(session, conversation_id)
+    flow = session.scalar(select(FlowVersion.documents).order_by(FlowVersion.number.desc()).limit(1))
     stored = session.scalar(
         select(ConfigDocument.body)
         .where(ConfigDocument.kind == "canned_replies")
         .order_by(ConfigDocument.version.desc())
         .limit(1)
     )
-    replies = stored["replies"] if stored else _default_canned()
+    if flow and CANNED_PATH in flow:
+        replies = yaml.safe_load(flow[CANNED_PATH])["replies"]
+    else:
+        replies = stored["replies"] if stored else _default_canned()
     language = conversation.language or settings.default_language
     account = conversation.account
     values = {

@@ -17,6 +17,8 @@ from bot.dialogue.responses import ResponseCatalogue
 from bot.dialogue.router import ConversationRouter
 from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, NotFoundError, PolicyError
 from bot.messaging.runtime import ChannelRuntime
+from bot.services.flows import LiveResponses
+from bot.services.flows import seed as seed_flows
 from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.auth import install_auth
@@ -85,7 +87,9 @@ def create_app(
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
-        responses = ResponseCatalogue.from_domain(DOMAIN_FILE)
+        with session_factory.begin() as session:
+            seed_flows(session)  # the repository's files are version 1 of the editable flow set
+        responses = LiveResponses(session_factory, ResponseCatalogue.from_domain(DOMAIN_FILE))
         deps = ActionDeps(
             session_factory=session_factory,
             settings=settings,
@@ -107,6 +111,7 @@ def create_app(
         )
         app.state.channels = runtime
         app.state.rasa = rasa
+        app.state.responses = responses
         await runtime.start()
         if telegram_polling and "telegram" in runtime.channels:
             runtime.start_polling("telegram")

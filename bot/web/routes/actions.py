@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
+from bot.dialogue.responses import UnknownResponseError
 from bot.web.deps import ExecutorDep, SettingsDep
 
 router = APIRouter(prefix="/actions", tags=["rasa actions"], include_in_schema=False)
@@ -41,6 +42,36 @@ async def run_action(request: Request, executor: ExecutorDep, settings: Settings
     except ActionNotFoundException as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
     return result
+
+
+@router.post("/nlg")
+async def generate(request: Request, settings: SettingsDep) -> dict[str, Any]:
+    """Rasa's NLG endpoint: every response Rasa utters is rendered here from the newest flow
+    version, so an admin's edit reaches the next turn without training a model."""
+    token = settings.action_token.get_secret_value() if settings.action_token else None
+    _check_token(request, token)
+    try:
+        call = json.loads(await request.body())
+    except json.JSONDecodeError as exc:
+        raise HTTPException(400, f"invalid JSON: {exc}") from exc
+    if not isinstance(call, dict) or not isinstance(call.get("response"), str):
+        raise HTTPException(400, "an NLG call needs 'response' and 'tracker'")
+    slots = ((call.get("tracker") or {}).get("slots")) or {}
+    values = {**slots, **(call.get("arguments") or {})}
+    language = slots.get("language") or settings.default_language
+    responses = request.app.state.responses
+    try:
+        rendered = await asyncio.to_thread(responses.render_with, call["response"], language, values)
+    except UnknownResponseError as exc:
+        raise HTTPException(404, f"unknown response {call['response']}") from exc
+    return {
+        "text": rendered.get("text"),
+        "buttons": rendered.get("buttons") or [],
+        "image": None,
+        "elements": [],
+        "attachments": [],
+        "custom": {},
+    }
 
 
 @router.get("/health")

@@ -1,0 +1,327 @@
+"""The editable flow set and its versions.
+
+A version holds every file an admin can change, by repository path: the Rasa training files under
+``nlu/`` (config, domain with the bot's responses, NLU examples, rules, stories), the reminder ladder
+and the canned replies. The repository's files are version 1; each change writes a new version
+(who, when, what) and any version can be restored (as a new version). The YAML stays the source
+format: a version exports to files and imports from them.
+
+Responses, the ladder and canned replies are read from the newest version at run time (live, no
+training); training examples, intents and rules need a new model (see bot/services/models.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import FlowVersion
+from bot.dialogue.responses import ResponseCatalogue
+from bot.errors import NotFoundError, PolicyError
+from bot.settings import PROJECT_ROOT
+
+DOMAIN = "nlu/domain.yml"
+LADDER = "scheduler/ladder.yml"
+CANNED = "bot/data/canned_replies.yml"
+TRAINING_PREFIX = "nlu/"
+LANGUAGES = ("id", "en")
+MAX_TEXT = 2000
+
+
+class FlowError(PolicyError):
+    """A change or an import that would break the flow set; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid_flow", "; ".join(problems))
+        self.problems = problems
+
+
+def repository_documents(root: Path = PROJECT_ROOT) -> dict[str, str]:
+    files = [root / "nlu" / "config.yml", root / DOMAIN]
+    files += sorted(p for p in (root / "nlu" / "data").rglob("*") if p.suffix in (".yml", ".yaml"))
+    files += [root / LADDER, root / CANNED]
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in files}
+
+
+def _parse(path: str, text: str, problems: list[str]) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problems.append(f"{path}: invalid YAML ({str(exc).splitlines()[0]})")
+        return None
+
+
+def validate(documents: Mapping[str, str]) -> None:
+    """Refuse a flow set that would break the bot, with every reason."""
+    from scheduler.ladder import Ladder, LadderError  # scheduler depends on bot, not the reverse at import
+
+    problems: list[str] = []
+    for required in (DOMAIN, "nlu/config.yml", LADDER, CANNED):
+        if required not in documents:
+            problems.append(f"{required} is missing")
+    parsed = {path: _parse(path, text, problems) for path, text in documents.items()}
+    domain = parsed.get(DOMAIN) or {}
+    if not isinstance(domain, dict):
+        problems.append(f"{DOMAIN}: must be a mapping")
+        domain = {}
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []}
+    intents |= {"nlu_fallback", "restart", "session_start", "back"}  # Rasa's own intents
+    responses = domain.get("responses") or {}
+    for name, variants in responses.items():
+        if not isinstance(variants, list) or not variants:
+            problems.append(f"response {name}: needs at least one variant")
+            continue
+        for variant in variants:
+            if not isinstance(variant, dict) or not str(variant.get("text") or "").strip():
+                problems.append(f"response {name}: every variant needs a non-empty text")
+    for path, data in parsed.items():
+        if not path.startswith("nlu/data/") or not isinstance(data, dict):
+            continue
+        for block in data.get("nlu") or []:
+            intent = block.get("intent") if isinstance(block, dict) else None
+            if intent and intent not in intents:
+                problems.append(f"{path}: examples for unknown intent {intent!r} (add it to the domain first)")
+        for key in ("rules", "stories"):
+            for item in data.get(key) or []:
+                title = repr((item or {}).get("rule") or (item or {}).get("story"))
+                for step in (item or {}).get("steps") or []:
+                    if not isinstance(step, dict):
+                        continue
+                    if "intent" in step and step["intent"] not in intents:
+                        problems.append(f"{path}: {title} uses unknown intent {step['intent']!r}")
+                    action = str(step.get("action", ""))
+                    if action.startswith("utter_") and action not in responses:
+                        problems.append(f"{path}: {title} uses unknown response {action!r}")
+    if parsed.get(LADDER) is not None:
+        try:
+            Ladder.from_dict(parsed[LADDER])
+        except LadderError as exc:
+            problems += [f"{LADDER}: {p}" for p in exc.problems]
+    canned = parsed.get(CANNED)
+    if canned is not None and not (isinstance(canned, dict) and isinstance(canned.get("replies"), list)):
+        problems.append(f"{CANNED}: must have a list of 'replies'")
+    if problems:
+        raise FlowError(problems)
+
+
+def seed(session: Session) -> FlowVersion:
+    """Version 1 from the repository's files, if there is no version yet; the newest otherwise."""
+    current = newest(session)
+    if current is not None:
+        return current
+    version = FlowVersion(
+        number=1, documents=repository_documents(), summary="the repository's files", created_by="repository"
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def newest(session: Session) -> FlowVersion | None:
+    return session.scalar(select(FlowVersion).order_by(FlowVersion.number.desc()).limit(1))
+
+
+def get_version(session: Session, number: int) -> FlowVersion:
+    version = session.scalar(select(FlowVersion).where(FlowVersion.number == number))
+    if version is None:
+        raise NotFoundError(f"no flow version {number}")
+    return version
+
+
+def versions(session: Session) -> list[dict[str, Any]]:
+    seed(session)
+    rows = session.scalars(select(FlowVersion).order_by(FlowVersion.number.desc())).all()
+    return [
+        {"number": v.number, "summary": v.summary, "created_by": v.created_by, "created_at": v.created_at.isoformat()}
+        for v in rows
+    ]
+
+
+def save(session: Session, documents: Mapping[str, str], *, by: str, summary: str) -> FlowVersion:
+    validate(documents)
+    current = seed(session)
+    if dict(current.documents) == dict(documents):
+        raise FlowError(["nothing changed"])
+    number = (session.scalar(select(func.max(FlowVersion.number))) or 0) + 1
+    version = FlowVersion(number=number, documents=dict(documents), summary=summary, created_by=by)
+    session.add(version)
+    session.flush()
+    from bot.services.audit import audit
+
+    audit(
+        session,
+        actor=by,
+        action="flows.saved",
+        entity_type="flow_version",
+        entity_id=number,
+        details={"summary": summary},
+    )
+    return version
+
+
+def _dump(data: Any) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+
+
+def edit_response(
+    session: Session, name: str, texts: Mapping[str, str], *, by: str, buttons: list[dict[str, str]] | None = None
+) -> FlowVersion:
+    """Replace a response's text per language (and optionally its buttons)."""
+    current = seed(session)
+    documents = dict(current.documents)
+    domain = yaml.safe_load(documents[DOMAIN])
+    responses = domain.get("responses") or {}
+    if name not in responses:
+        raise NotFoundError(f"no response {name}")
+    problems = []
+    for language in LANGUAGES:
+        text = (texts.get(language) or "").strip()
+        if not text:
+            problems.append(f"the {language} text is empty")
+        elif len(text) > MAX_TEXT:
+            problems.append(f"the {language} text is longer than {MAX_TEXT} characters")
+    unknown = set(texts) - set(LANGUAGES)
+    if unknown:
+        problems.append(f"unknown languages {sorted(unknown)}")
+    if problems:
+        raise FlowError(problems)
+    old = responses[name]
+    kept_buttons = buttons if buttons is not None else next((v.get("buttons") for v in old if v.get("buttons")), None)
+    variants: list[dict[str, Any]] = []
+    for language in LANGUAGES:
+        variant: dict[str, Any] = {"text": texts[language].strip()}
+        if language != "id":
+            variant = {"condition": [{"type": "slot", "name": "language", "value": language}], **variant}
+        if kept_buttons:
+            variant["buttons"] = kept_buttons
+        variants.append(variant)
+    responses[name] = variants
+    documents[DOMAIN] = _dump(domain)
+    return save(session, documents, by=by, summary=f"response {name} edited")
+
+
+def edit_document(session: Session, path: str, text: str, *, by: str) -> FlowVersion:
+    """Replace one file of the flow set (e.g. the ladder, an NLU examples file, the rules)."""
+    current = seed(session)
+    if path not in current.documents and not path.startswith("nlu/data/"):
+        raise NotFoundError(f"no flow file {path}")
+    documents = {**current.documents, path: text}
+    return save(session, documents, by=by, summary=f"{path} edited")
+
+
+def restore(session: Session, number: int, *, by: str) -> FlowVersion:
+    old = get_version(session, number)
+    return save(session, old.documents, by=by, summary=f"restored version {number}")
+
+
+def diff(session: Session, old: int, new: int) -> str:
+    """A readable unified diff between two versions."""
+    a, b = get_version(session, old).documents, get_version(session, new).documents
+    chunks = []
+    for path in sorted(set(a) | set(b)):
+        before, after = a.get(path, ""), b.get(path, "")
+        if before != after:
+            chunks += difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"v{old}/{path}",
+                tofile=f"v{new}/{path}",
+            )
+    return "".join(chunks)
+
+
+def export_version(session: Session, number: int, directory: Path) -> Path:
+    """Write a version's Rasa training files (config.yml, domain.yml, data/) into ``directory``."""
+    version = get_version(session, number)
+    for path, text in version.documents.items():
+        if path.startswith(TRAINING_PREFIX):
+            target = directory / path[len(TRAINING_PREFIX) :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return directory
+
+
+def export_all(session: Session, number: int | None, directory: Path) -> list[str]:
+    """Write every file of a version (the newest by default) under ``directory`` by repository path."""
+    version = get_version(session, number) if number is not None else seed(session)
+    for path, text in version.documents.items():
+        target = directory / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return sorted(version.documents)
+
+
+def import_directory(session: Session, directory: Path, *, by: str) -> FlowVersion:
+    """Read files laid out as ``export_all`` writes them and store them as a new version."""
+    if not directory.is_dir():
+        raise FlowError([f"{directory} is not a directory"])
+    documents: dict[str, str] = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.suffix in (".yml", ".yaml"):
+            relative = str(path.relative_to(directory))
+            if relative.startswith(TRAINING_PREFIX) or relative in (LADDER, CANNED):
+                if relative in ("nlu/endpoints.yml", "nlu/credentials.yml") or relative.startswith("nlu/tests/"):
+                    continue
+                try:
+                    documents[relative] = path.read_text(encoding="utf-8")
+                except UnicodeDecodeError:
+                    raise FlowError([f"{relative}: not UTF-8 text"]) from None
+    return save(session, documents, by=by, summary=f"imported from {directory.name}")
+
+
+class LiveResponses:
+    """The response catalogue of the newest flow version, re-read when a new version appears
+    (checked at most every ``refresh`` seconds), so edits reach the next turn without training."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        fallback: ResponseCatalogue,
+        *,
+        refresh: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = session_factory
+        self._fallback = fallback
+        self._refresh = refresh
+        self._clock = clock
+        self._checked = float("-inf")
+        self._number: int | None = None
+        self._catalogue = fallback
+
+    def current(self) -> ResponseCatalogue:
+        now = self._clock()
+        if now - self._checked >= self._refresh:
+            self._checked = now
+            try:
+                with self._sessions() as session:
+                    number = session.scalar(select(func.max(FlowVersion.number)))
+                    if number is not None and number != self._number:
+                        text = get_version(session, number).documents[DOMAIN]
+                        self._catalogue = ResponseCatalogue(yaml.safe_load(text).get("responses") or {})
+                        self._number = number
+            except Exception:  # the database is briefly unavailable: keep serving what we have
+                return self._catalogue
+        return self._catalogue
+
+    def invalidate(self) -> None:
+        self._checked = float("-inf")
+
+    def names(self) -> list[str]:
+        return self.current().names()
+
+    def variant(self, name: str, language: str) -> dict[str, Any]:
+        return self.current().variant(name, language)
+
+    def render(self, name: str, language: str, **values: Any) -> dict[str, Any]:
+        return self.current().render_with(name, language, values)
+
+    def render_with(self, name: str, language: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        return self.current().render_with(name, language, values)
