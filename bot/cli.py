@@ -371,6 +371,44 @@ def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_flows_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.session import make_engine, make_session_factory
+    from bot.errors import NotFoundError
+    from bot.services.flows import export_all
+
+    target = Path(args.directory)
+    if target.exists() and any(target.iterdir()):
+        print(f"error: {target} is not empty; export into a new directory", file=sys.stderr)
+        return 2
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with factory.begin() as session:
+            written = export_all(session, args.version, target)
+    except NotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {len(written)} files to {target}")
+    return 0
+
+
+def cmd_flows_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.session import make_engine, make_session_factory
+    from bot.services.flows import FlowError, import_directory
+
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with factory.begin() as session:
+            version = import_directory(session, Path(args.directory), by=args.by)
+            number = version.number
+    except FlowError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return 1
+    print(f"Imported as flow version {number}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagih", description="Tagih desk-collection chatbot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -416,6 +454,17 @@ def build_parser() -> argparse.ArgumentParser:
     nudge_run = nudges_sub.add_parser("run", help="plan and send what is due at an instant (backfills)")
     nudge_run.add_argument("--now", type=_instant, required=True, help="ISO 8601 instant with offset")
     nudge_run.set_defaults(func=cmd_nudges_run)
+
+    flows_cmd = sub.add_parser("flows", help="the editable flow set (responses, rules, examples, ladder)")
+    flows_sub = flows_cmd.add_subparsers(dest="flows_command", required=True)
+    flows_export = flows_sub.add_parser("export", help="write a version's files (Rasa YAML and the ladder) to DIR")
+    flows_export.add_argument("directory")
+    flows_export.add_argument("--version", type=int, help="version number (default: the newest)")
+    flows_export.set_defaults(func=cmd_flows_export)
+    flows_import = flows_sub.add_parser("import", help="store the files in DIR (as exported) as a new version")
+    flows_import.add_argument("directory")
+    flows_import.add_argument("--by", default="cli", help="who made the change (for the version history)")
+    flows_import.set_defaults(func=cmd_flows_import)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

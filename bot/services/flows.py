@@ -170,6 +170,58 @@ def _dump(data: Any) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as the domain file writes them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _replace_response(text: str, name: str, variants: list[dict[str, Any]]) -> str:
+    """Rewrite one response's block in the domain's text, leaving every other line (comments, order,
+    quoting) as it was, so a version's diff shows only the edit."""
+    lines = text.splitlines(keepends=True)
+    in_responses = False
+    start = end = None
+    for index, line in enumerate(lines):
+        stripped = line.rstrip("\n")
+        if not line.startswith(" ") and stripped.strip():
+            if start is not None and end is None:
+                end = index
+            in_responses = stripped.startswith("responses:")
+            continue
+        if in_responses and stripped.startswith("  ") and not stripped.startswith("   ") and stripped.strip():
+            if start is not None and end is None:
+                end = index
+            if stripped.strip() == f"{name}:":
+                start, end = index, None
+    if start is None:
+        raise NotFoundError(f"no response {name}")
+    end = end if end is not None else len(lines)
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1  # keep blank lines and comments that separate blocks
+    block = yaml.dump(
+        {name: variants},
+        Dumper=_IndentedDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+        default_flow_style=None,
+    )
+    indented = "".join(f"  {line}\n" for line in block.splitlines())
+    updated = "".join(lines[:start]) + indented + "".join(lines[end:])
+    if (yaml.safe_load(updated).get("responses") or {}).get(name) != variants:
+        raise FlowError([f"could not rewrite response {name} in {DOMAIN}"])
+    return updated
+
+
+def _variant_language(variant: Mapping[str, Any]) -> str:
+    for condition in variant.get("condition") or []:
+        if condition.get("name") == "language":
+            return str(condition.get("value"))
+    return "id"
+
+
 def edit_response(
     session: Session, name: str, texts: Mapping[str, str], *, by: str, buttons: list[dict[str, str]] | None = None
 ) -> FlowVersion:
@@ -192,18 +244,17 @@ def edit_response(
         problems.append(f"unknown languages {sorted(unknown)}")
     if problems:
         raise FlowError(problems)
-    old = responses[name]
-    kept_buttons = buttons if buttons is not None else next((v.get("buttons") for v in old if v.get("buttons")), None)
+    old_buttons = {_variant_language(v): v.get("buttons") for v in responses[name]}
     variants: list[dict[str, Any]] = []
     for language in LANGUAGES:
         variant: dict[str, Any] = {"text": texts[language].strip()}
         if language != "id":
             variant = {"condition": [{"type": "slot", "name": "language", "value": language}], **variant}
-        if kept_buttons:
-            variant["buttons"] = kept_buttons
+        kept = buttons if buttons is not None else old_buttons.get(language)
+        if kept:
+            variant["buttons"] = kept
         variants.append(variant)
-    responses[name] = variants
-    documents[DOMAIN] = _dump(domain)
+    documents[DOMAIN] = _replace_response(documents[DOMAIN], name, variants)
     return save(session, documents, by=by, summary=f"response {name} edited")
 
 

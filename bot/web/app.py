@@ -23,6 +23,7 @@ from bot.services.policy import ArrangementPolicy
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.auth import install_auth
 from bot.web.routes import actions, pages, rest
+from bot.web.routes import admin as admin_routes
 from bot.web.routes import api as api_routes
 from bot.web.routes import auth as auth_routes
 from bot.web.routes import channels as channel_routes
@@ -143,6 +144,8 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(console_routes.router)
     app.include_router(console_routes.api)
+    app.include_router(admin_routes.router)
+    app.include_router(admin_routes.api)
     install_auth(app)
 
     @app.exception_handler(DialogueUnavailableError)
