@@ -37,6 +37,7 @@ from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep
 router = APIRouter(tags=["console"])
 
 CONSOLE_HOME = "/console"
+LOCAL_HOMES = (CONSOLE_HOME, "/admin")  # where a login may continue to
 WRONG_CREDENTIALS = "Wrong email or password."
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -71,13 +72,13 @@ def _login_page(
 
 
 def safe_next(value: str | None) -> str | None:
-    """``value`` when it is a path inside the console on this site, else None (no open redirect)."""
+    """``value`` when it is a console or admin path on this site, else None (no open redirect)."""
     if not value or any(ch in value for ch in "\\\r\n\t") or value.startswith("//"):
         return None
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return None
-    if parts.path != CONSOLE_HOME and not parts.path.startswith(CONSOLE_HOME + "/"):
+    if not any(parts.path == home or parts.path.startswith(home + "/") for home in LOCAL_HOMES):
         return None
     return value
 
