@@ -7,6 +7,8 @@ form field) of state-changing requests.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -41,3 +43,24 @@ def login(client: httpx.Client | Any, email: str, password: str = DEFAULT_PASSWO
     me = client.get("/console/api/me")
     assert me.status_code == 200, me.text
     return me.json()["csrf_token"]
+
+
+@contextmanager
+def logged_in_clients(app: Any) -> Iterator[Callable[[str | None], tuple[Any, str | None]]]:
+    """Open app clients, logged in as a user (CSRF token returned) or anonymous (``None``); every
+    client is closed, and the app's lifespan ended, on exit."""
+    from fastapi.testclient import TestClient
+
+    opened: list[TestClient] = []
+
+    def open_client(email: str | None = None) -> tuple[TestClient, str | None]:
+        client = TestClient(app, follow_redirects=False)
+        client.__enter__()
+        opened.append(client)
+        return client, (login(client, email) if email else None)
+
+    try:
+        yield open_client
+    finally:
+        for client in opened:
+            client.__exit__(None, None, None)

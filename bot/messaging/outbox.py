@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Conversation, Message
 from bot.services.contact import record_opt_out
+from bot.services.conversations import record_outbound
 from channels.base import (
     Button,
     Channel,
@@ -79,22 +80,8 @@ class Outbox:
     def enqueue_sync(
         self, session: Session, conversation: Conversation, replies: Sequence[Mapping[str, Any]], *, author: str
     ) -> list[Message]:
-        rows = []
-        for reply in replies:
-            extra = {k: v for k, v in reply.items() if k not in ("text", "recipient_id")}
-            row = Message(
-                conversation_id=conversation.id,
-                direction="out",
-                channel=conversation.channel,
-                author=author,
-                text=reply.get("text"),
-                payload=extra or None,
-                delivery_status="queued",
-            )
-            session.add(row)
-            rows.append(row)
-        session.flush()
-        return rows
+        """Write replies as ``queued`` rows in the caller's transaction; ``submit`` their ids after it."""
+        return record_outbound(session, conversation, replies, author=author, delivery_status="queued")
 
     def submit(self, message_ids: Sequence[int], *, conversation_id: int | None = None) -> None:
         """Queue messages for one conversation. They are sent one after another in this order, and

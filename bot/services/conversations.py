@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -79,7 +79,7 @@ def record_inbound(
 def record_outbound(
     session: Session,
     conversation: Conversation,
-    replies: Sequence[dict[str, Any]],
+    replies: Sequence[Mapping[str, Any]],
     *,
     author: str = "bot",
     delivery_status: str = "sent",

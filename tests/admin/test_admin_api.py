@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.db.models import FlowVersion
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.web.app import create_app
-from tests.console_support import login, make_user
+from tests.console_support import logged_in_clients, make_user
 from tests.support import make_settings
 
 ADMIN, AGENT = "admin@tagih.example", "agent@tagih.example"
@@ -49,17 +48,8 @@ def app(settings, factory):
 
 @pytest.fixture
 def clients(app) -> Iterator[object]:
-    opened: list[TestClient] = []
-
-    def open_client(email: str | None = None) -> tuple[TestClient, str | None]:
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()
-        opened.append(client)
-        return client, (login(client, email) if email else None)
-
-    yield open_client
-    for client in opened:
-        client.__exit__(None, None, None)
+    with logged_in_clients(app) as open_client:
+        yield open_client
 
 
 def versions(factory) -> int:

@@ -14,7 +14,7 @@ from bot.db.models import AuditLog, Message
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.web.app import create_app
 from tests.console.conftest import NOW
-from tests.console_support import login, make_user
+from tests.console_support import logged_in_clients, make_user
 from tests.support import make_settings
 
 AGENT, OTHER, ADMIN = "ana@tagih.example", "budi@tagih.example", "admin@tagih.example"
@@ -46,18 +46,8 @@ def anonymous(app) -> Iterator[TestClient]:
 
 @pytest.fixture
 def session_for(app) -> Iterator[object]:
-    """Log in as a user; every client is closed (and the app's lifespan ended) afterwards."""
-    clients: list[TestClient] = []
-
-    def open_session(email: str) -> tuple[TestClient, str]:
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        return client, login(client, email)
-
-    yield open_session
-    for client in clients:
-        client.__exit__(None, None, None)
+    with logged_in_clients(app) as open_client:
+        yield open_client
 
 
 def routes(waiting) -> list[tuple[str, str, dict | None]]:
