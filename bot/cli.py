@@ -131,8 +131,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from bot.db.session import migrate
-    from bot.dialogue.model import current_model, latest_model
     from bot.dialogue.rasa_server import RasaServer, RasaServerError
+    from bot.services.models import startup_model
     from bot.web.app import create_app
 
     migrate(settings.database_url)
@@ -143,7 +143,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         loaded = load_demo_if_empty(make_session_factory(make_engine(settings.database_url)))
         if loaded:
             print(f"Loaded {loaded} demo accounts (see bot/demo/README.md).")
-    model = current_model(settings.models_dir) or latest_model(settings.models_dir)
+    # the model last activated in the admin editor, else the one for nlu/ as it is, else the newest
+    model = startup_model(_session_factory(settings), settings.models_dir)
     if model is None:
         print("error: no trained model in nlu/models; run 'tagih train' (or 'make run')", file=sys.stderr)
         return 1

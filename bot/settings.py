@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     action_token: SecretStr | None = Field(None, alias="TAGIH_ACTION_TOKEN")
     rasa_bin: Path = Field(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa", alias="TAGIH_RASA_BIN")
     models_dir: Path = Field(PROJECT_ROOT / "nlu" / "models", alias="TAGIH_MODELS_DIR")
+    # Admin-editor training: DIETClassifier epochs for quick trial models (tests); unset keeps config.yml's.
+    train_epochs: int | None = Field(None, ge=1, alias="TAGIH_TRAIN_EPOCHS")
     rasa_tracker_db: Path = Field(PROJECT_ROOT / "var" / "rasa-tracker.db", alias="TAGIH_RASA_TRACKER_DB")
     secret_key: SecretStr = Field(SecretStr("dev-secret"), alias="TAGIH_SECRET_KEY")
     # Keys for /api (comma-separated, so a new key can be rolled out before the old one is removed).

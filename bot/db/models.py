@@ -541,3 +541,49 @@ class FlowVersion(Base):
     summary: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+TRAINING_STATUSES = ("queued", "validating", "training", "evaluating", "succeeded", "failed", "cancelled")
+
+
+class TrainingJob(Base):
+    """A Rasa model trained in the background for the admin editor. The row is the job's whole state
+    (the browser polls it, a restarted app still shows the outcome) and, once it succeeded, the record
+    of the model file it produced."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (
+        _one_of("status", TRAINING_STATUSES),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(200), default="queued")
+    log_tail: Mapped[str] = mapped_column(Text, default="")
+    model_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    config_override: Mapped[Any | None] = mapped_column(JSON)
+    validation_output: Mapped[str | None] = mapped_column(Text)
+    evaluation: Mapped[Any | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    runner: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModelActivation(Base):
+    """Each time a model was put in service; the newest row is the model ``tagih serve`` starts with."""
+
+    __tablename__ = "model_activations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(100))
+    previous_model: Mapped[str | None] = mapped_column(String(100))
+    activated_by: Mapped[str] = mapped_column(String(254))
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

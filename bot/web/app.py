@@ -24,6 +24,7 @@ from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.auth import install_auth
 from bot.web.routes import actions, pages, rest
 from bot.web.routes import admin as admin_routes
+from bot.web.routes import admin_models as admin_model_routes
 from bot.web.routes import api as api_routes
 from bot.web.routes import auth as auth_routes
 from bot.web.routes import channels as channel_routes
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(console_routes.api)
     app.include_router(admin_routes.router)
     app.include_router(admin_routes.api)
+    app.include_router(admin_model_routes.router)  # its lifespan runs the model manager
     install_auth(app)
 
     @app.exception_handler(DialogueUnavailableError)
