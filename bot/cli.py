@@ -183,7 +183,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if settings.telegram_bot_token is not None:
             channels.append("Telegram (polling)" if polling else "Telegram (webhook)")
         print(
-            f"\nTagih is ready ({', '.join(channels)}).\n  Web chat:  {app_url}/chat\n  API docs:  {app_url}/docs\n"
+            f"\nTagih is ready ({', '.join(channels)}).\n  Web chat:  {app_url}/chat\n  Console:   {app_url}/console"
+            f" (admin editor: {app_url}/admin; create users with 'tagih users create')\n  API docs:  {app_url}/docs\n"
             f"  Rasa:      {settings.rasa_url}\nPress Ctrl-C to stop.\n",
             flush=True,
         )
