@@ -255,14 +255,15 @@ def _instant(text: str) -> datetime:
 
 
 def cmd_nudges_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.session import make_engine, make_session_factory
     from bot.web.app import build_channels
     from scheduler.operations import format_preview, preview
     from scheduler.runner import contact_profile
 
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = _session_factory(settings)
     channels = list(build_channels(settings))
-    result = preview(factory, now=args.now, profile=contact_profile(settings), channels=channels)
+    with factory() as session:
+        profile = contact_profile(session)
+    result = preview(factory, now=args.now, profile=profile, channels=channels)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_preview(result))
     return 0
 
@@ -270,7 +271,6 @@ def cmd_nudges_plan(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.db.session import make_engine, make_session_factory
     from bot.dialogue.rasa_client import RasaClient
     from bot.dialogue.responses import ResponseCatalogue
     from bot.messaging.runtime import ChannelRuntime
@@ -279,7 +279,7 @@ def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
     from scheduler.planner import PlanReport
     from scheduler.runner import build_dispatcher, run_plan
 
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = _session_factory(settings)
     channels = build_channels(settings)
     if not channels:
         print("error: no WhatsApp or Telegram credentials configured: nothing can be sent", file=sys.stderr)
@@ -374,7 +374,6 @@ def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_flows_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.session import make_engine, make_session_factory
     from bot.errors import NotFoundError
     from bot.services.flows import export_all
 
@@ -382,7 +381,7 @@ def cmd_flows_export(args: argparse.Namespace, settings: Settings) -> int:
     if target.exists() and any(target.iterdir()):
         print(f"error: {target} is not empty; export into a new directory", file=sys.stderr)
         return 2
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = _session_factory(settings)
     try:
         with factory.begin() as session:
             written = export_all(session, args.version, target)
@@ -394,10 +393,9 @@ def cmd_flows_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_flows_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.session import make_engine, make_session_factory
     from bot.services.flows import FlowError, import_directory
 
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = _session_factory(settings)
     try:
         with factory.begin() as session:
             version = import_directory(session, Path(args.directory), by=args.by)

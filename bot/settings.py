@@ -5,7 +5,7 @@ Built lazily through :func:`get_settings` so importing a module never reads the 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,37 +46,18 @@ class Settings(BaseSettings):
     default_language: Literal["id", "en"] = Field("id", alias="TAGIH_DEFAULT_LANGUAGE")
     default_timezone: str = Field("Asia/Jakarta", alias="TAGIH_DEFAULT_TIMEZONE")
 
-    # Payment arrangement policy (the admin editor makes these editable later).
-    max_promise_days: int = Field(14, ge=1, alias="TAGIH_MAX_PROMISE_DAYS")
-    max_installments: int = Field(6, ge=1, alias="TAGIH_MAX_INSTALLMENTS")
-    min_installment: Decimal = Field(Decimal("100000"), ge=0, alias="TAGIH_MIN_INSTALLMENT")
-    max_first_installment_days: int = Field(14, ge=1, alias="TAGIH_MAX_FIRST_INSTALLMENT_DAYS")
+    # What the bot and agents may agree, the payment instructions, the contact-rules profile and caps
+    # live in the editable collection policy (bot/data/policy.yml, /admin), not here.
     max_identity_attempts: int = Field(3, ge=1, alias="TAGIH_MAX_IDENTITY_ATTEMPTS")
-    payment_instructions_id: str = Field(
-        "Transfer ke Virtual Account BCA {virtual_account} a.n. {company}, "
-        "atau bayar di Indomaret/Alfamart dengan kode {account_ref}.",
-        alias="TAGIH_PAYMENT_INSTRUCTIONS_ID",
-    )
-    payment_instructions_en: str = Field(
-        "Transfer to BCA virtual account {virtual_account} in the name of {company}, "
-        "or pay at any Indomaret/Alfamart with code {account_ref}.",
-        alias="TAGIH_PAYMENT_INSTRUCTIONS_EN",
-    )
     virtual_account_prefix: str = Field("88908", alias="TAGIH_VA_PREFIX")
 
-    # Reminders (scheduler/): the collection-rules profile and how often the leader works.
-    contact_profile: Literal["indonesia", "us_regulation_f"] = Field("indonesia", alias="TAGIH_CONTACT_PROFILE")
-    max_nudges_per_day: int | None = Field(None, ge=1, alias="TAGIH_MAX_NUDGES_PER_DAY")
-    max_nudges_per_week: int | None = Field(None, ge=1, alias="TAGIH_MAX_NUDGES_PER_WEEK")
+    # Reminders (scheduler/): how often the leader works.
     scheduler_enabled: bool = Field(True, alias="TAGIH_SCHEDULER")
     plan_interval_minutes: float = Field(15.0, gt=0, alias="TAGIH_PLAN_INTERVAL_MINUTES")
     dispatch_interval_seconds: float = Field(30.0, gt=0, alias="TAGIH_DISPATCH_INTERVAL_SECONDS")
     nudge_batch: int = Field(200, ge=1, alias="TAGIH_NUDGE_BATCH")
 
-    # Agent console: limits beyond the bot's policy, and the acknowledgment of waiting debtors.
-    agent_max_promise_days: int = Field(30, ge=1, alias="TAGIH_AGENT_MAX_PROMISE_DAYS")
-    agent_max_installments: int = Field(12, ge=1, alias="TAGIH_AGENT_MAX_INSTALLMENTS")
-    agent_min_installment: Decimal = Field(Decimal("50000"), ge=0, alias="TAGIH_AGENT_MIN_INSTALLMENT")
+    # Agent console: the acknowledgment of waiting debtors.
     handoff_ack_minutes: float = Field(10.0, gt=0, alias="TAGIH_HANDOFF_ACK_MINUTES")
 
     public_url: str | None = Field(None, alias="TAGIH_PUBLIC_URL")
@@ -133,6 +114,28 @@ class Settings(BaseSettings):
     @property
     def action_endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}/actions/webhook"
+
+
+# Settings that moved into the collection policy (bot/data/policy.yml, edited in /admin).
+MOVED_TO_POLICY = (
+    "TAGIH_MAX_PROMISE_DAYS",
+    "TAGIH_MAX_INSTALLMENTS",
+    "TAGIH_MIN_INSTALLMENT",
+    "TAGIH_MAX_FIRST_INSTALLMENT_DAYS",
+    "TAGIH_PAYMENT_INSTRUCTIONS_ID",
+    "TAGIH_PAYMENT_INSTRUCTIONS_EN",
+    "TAGIH_CONTACT_PROFILE",
+    "TAGIH_MAX_NUDGES_PER_DAY",
+    "TAGIH_MAX_NUDGES_PER_WEEK",
+    "TAGIH_AGENT_MAX_PROMISE_DAYS",
+    "TAGIH_AGENT_MAX_INSTALLMENTS",
+    "TAGIH_AGENT_MIN_INSTALLMENT",
+)
+
+
+def moved_settings(environ: Mapping[str, str]) -> list[str]:
+    """Variables still set that are no longer read (their values belong in the policy document)."""
+    return [name for name in MOVED_TO_POLICY if name in environ]
 
 
 @lru_cache

@@ -123,7 +123,7 @@ class Dispatcher:
         session_factory: sessionmaker[Session],
         *,
         ladder: Callable[[Session], Ladder],
-        profile: ContactProfile,
+        profile: ContactProfile | Callable[[Session], ContactProfile],
         channels: Collection[str],
         trigger: Callable[[str, str, dict[str, Any]], Awaitable[Any]],
         company_name: str,
@@ -134,7 +134,8 @@ class Dispatcher:
     ) -> None:
         self._sessions = session_factory
         self._ladder = ladder
-        self._profile = profile
+        # The rules in force: fixed, or read per transaction (the admin-edited policy applies live).
+        self._profile = profile if callable(profile) else (lambda _session: profile)
         self._channels = channels
         self._trigger = trigger
         self._company = company_name
@@ -145,7 +146,7 @@ class Dispatcher:
         self._concurrency = concurrency or (8 if postgres else 1)
 
     def _decide(self, session: Session, nudge: Nudge, now: datetime) -> Decision:
-        return evaluate(session, nudge, now=now, profile=self._profile, channels=self._channels)
+        return evaluate(session, nudge, now=now, profile=self._profile(session), channels=self._channels)
 
     def _mine(self, session: Session, nudge_id: int, now: datetime) -> Nudge | None:
         nudge = session.get(Nudge, nudge_id)
@@ -207,7 +208,8 @@ class Dispatcher:
         if nudge.account.status != "active":
             return False
         today, week, _ = sent_counts(session, nudge.debtor_id, now=now, tz=ZoneInfo(nudge.debtor.timezone))
-        return today < self._profile.max_per_day and week < self._profile.max_per_week
+        profile = self._profile(session)
+        return today < profile.max_per_day and week < profile.max_per_week
 
     def _send(self, prepared: _Prepared, now: datetime, report: DispatchReport) -> None:
         """Second transaction: lock the debtor, re-check, write the message and mark the nudge sent."""
@@ -235,7 +237,7 @@ class Dispatcher:
             )
             language = conversation.language or account.debtor.language
             values = _values(account, nudge, language, self._company, now)
-            text = self._profile.with_footer(wording.text(language, values), language)
+            text = self._profile(session).with_footer(wording.text(language, values), language)
             template = {
                 "name": wording.template.name,
                 "language": wording.template.language(language),

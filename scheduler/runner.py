@@ -13,7 +13,6 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from anyio import to_thread
@@ -22,7 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import normalize_url
-from bot.domain.contact_rules import PROFILES, ContactProfile
+from bot.domain.contact_rules import ContactProfile
+from bot.services.policy import active_policy
 from bot.settings import Settings
 from scheduler.acknowledge import acknowledge_waiting
 from scheduler.dispatch import Dispatcher, DispatchReport
@@ -35,15 +35,9 @@ LEADER = "scheduler-leader"
 _active: SchedulerRunner | None = None
 
 
-def contact_profile(settings: Settings) -> ContactProfile:
-    """The profile in force, with the caps from settings where they are set."""
-    profile = PROFILES[settings.contact_profile]
-    changes: dict[str, int] = {}
-    if settings.max_nudges_per_day is not None:
-        changes["max_per_day"] = settings.max_nudges_per_day
-    if settings.max_nudges_per_week is not None:
-        changes["max_per_week"] = settings.max_nudges_per_week
-    return replace(profile, **changes) if changes else profile
+def contact_profile(session: Session) -> ContactProfile:
+    """The rules in force: the newest flow version's policy (profile and caps), edited in /admin."""
+    return active_policy(session).profile
 
 
 def run_plan(session_factory: sessionmaker[Session], now: datetime) -> PlanReport:
@@ -97,7 +91,7 @@ class SchedulerRunner:
                 session,
                 now=now,
                 after=timedelta(minutes=self.settings.handoff_ack_minutes),
-                profile=contact_profile(self.settings),
+                profile=contact_profile(session),
                 company_name=self.settings.company_name,
                 default_tz=self.settings.default_timezone,
             )
@@ -157,7 +151,7 @@ def build_dispatcher(
     return Dispatcher(
         session_factory,
         ladder=active_ladder,
-        profile=contact_profile(settings),
+        profile=contact_profile,
         channels=channels,
         trigger=trigger,
         company_name=settings.company_name,

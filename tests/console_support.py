@@ -45,6 +45,15 @@ def login(client: httpx.Client | Any, email: str, password: str = DEFAULT_PASSWO
     return me.json()["csrf_token"]
 
 
+def login_in_browser(page: Any, base_url: str, email: str, path: str = "/admin") -> None:
+    """Open ``path`` in the Playwright ``page``, log in on the form it redirects to, and wait to be back."""
+    page.goto(f"{base_url}{path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}{path}")
+
+
 @contextmanager
 def logged_in_clients(app: Any) -> Iterator[Callable[[str | None], tuple[Any, str | None]]]:
     """Open app clients, logged in as a user (CSRF token returned) or anonymous (``None``); every

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import Account, Conversation
 from bot.dialogue.responses import ResponseCatalogue
 from bot.domain.dates import format_date, local_today
-from bot.domain.money import format_money
+from bot.domain.money import format_money, format_percent
 from bot.services.conversations import conversation_for_rasa_sender
-from bot.services.policy import ArrangementPolicy
+from bot.services.policy import ArrangementPolicy, CollectionPolicy, active_policy
 from bot.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -38,7 +39,6 @@ class ActionDeps:
     session_factory: sessionmaker[Session]
     settings: Settings
     responses: ResponseCatalogue
-    policy: ArrangementPolicy
     clock: Clock = utc_now
 
 
@@ -51,6 +51,16 @@ class TurnContext:
     account: Account | None
     language: str
     now: datetime
+
+    @cached_property
+    def collection_policy(self) -> CollectionPolicy:
+        """The policy in force for this turn (the newest flow version's, so admin edits apply live)."""
+        return active_policy(self.session)
+
+    @property
+    def policy(self) -> ArrangementPolicy:
+        """What the bot may agree on its own."""
+        return self.collection_policy.bot
 
     @property
     def today(self) -> date:
@@ -91,6 +101,23 @@ class TagihAction(Action):
     def say(self, dispatcher: CollectingDispatcher, name: str, language: str, **values: Any) -> None:
         values.setdefault("company_name", self.deps.settings.company_name)
         dispatcher.utter_message(**self.deps.responses.render(name, language, **values))
+
+    def offer_early_settlement(self, dispatcher: CollectingDispatcher, ctx: TurnContext) -> None:
+        """Tell the debtor about the policy's early-settlement discount, when there is one."""
+        offer, account = ctx.policy.early_settlement, ctx.account
+        if offer is None or account is None or account.balance <= 0:
+            return
+        if "utter_early_settlement_offer" not in self.deps.responses.names():
+            return  # a flow version from before the offer existed
+        self.say(
+            dispatcher,
+            "utter_early_settlement_offer",
+            ctx.language,
+            amount=self.money(offer.amount(account.balance), account, ctx.language),
+            balance=self.money(account.balance, account, ctx.language),
+            discount=format_percent(offer.discount_percent, ctx.language),
+            date=self.day(offer.deadline(ctx.today), ctx.language),
+        )
 
     def money(self, amount: Any, account: Account, language: str) -> str:
         return format_money(amount, account.currency, language)

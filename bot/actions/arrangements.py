@@ -16,6 +16,7 @@ from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, lat
 from bot.actions.forms import TagihFormValidator
 from bot.domain.amounts import parse_amount, parse_count
 from bot.domain.dates import parse_due_date
+from bot.domain.money import format_percent
 from bot.domain.schedule import latest_promise_date, max_count_for, promise_problem
 from bot.errors import PolicyError
 from bot.services.arrangements import propose_plan, record_installment_plan, record_promise
@@ -67,7 +68,7 @@ class ValidatePromiseForm(TagihFormValidator):
             return ask_confirmation(self, ctx, dispatcher, tracker, "promise_confirmed")
         text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
-        max_days = self.deps.policy.max_promise_days
+        max_days = ctx.policy.max_promise_days
         if requested in (None, "promise_date") or tracker.get_slot("promise_date") is None:
             promised = parse_due_date(text, today=ctx.today, language=lang)
             if promised is not None:
@@ -155,8 +156,9 @@ class ActionRecordPromise(TagihAction):
             kind = arrangement_kind(tracker)
             amount = Decimal(tracker.get_slot("promise_amount"))
             promised = date.fromisoformat(tracker.get_slot("promise_date"))
+            balance = account.balance
             try:
-                record_promise(
+                promise = record_promise(
                     ctx.session,
                     account=account,
                     conversation=ctx.conversation,
@@ -164,10 +166,22 @@ class ActionRecordPromise(TagihAction):
                     promised_date=promised,
                     kind=kind,
                     today=ctx.today,
-                    policy=self.deps.policy,
+                    policy=ctx.policy,
                 )
             except PolicyError:
                 self.say(dispatcher, "utter_arrangement_cancelled", lang)
+                return reset
+            offer = ctx.policy.early_settlement
+            if promise.kind == "settlement" and offer is not None:
+                self.say(
+                    dispatcher,
+                    "utter_settlement_recorded",
+                    lang,
+                    amount=self.money(promise.amount, account, lang),
+                    balance=self.money(balance, account, lang),
+                    discount=format_percent(offer.discount_percent, lang),
+                    date=self.day(promised, lang),
+                )
                 return reset
             self.say(
                 dispatcher,
@@ -190,7 +204,7 @@ class ValidateInstallmentForm(TagihFormValidator):
         requested: str | None,
     ) -> dict[str, Any] | None:
         account, lang = ctx.account, ctx.language
-        policy = self.deps.policy.installments
+        policy = ctx.policy.installments
         if account is None:
             return {"installment_count": 0, "installment_first_date": "-", "installment_agreed": False}
         max_count = max_count_for(account.balance, policy)
@@ -240,7 +254,8 @@ class ActionAskInstallmentCount(TagihAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.account is not None:
-                policy = self.deps.policy.installments
+                policy = ctx.policy.installments
+                self.offer_early_settlement(dispatcher, ctx)
                 self.say(
                     dispatcher,
                     "utter_ask_installment_count",
@@ -256,7 +271,7 @@ class ActionAskInstallmentFirstDate(TagihAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
-            latest = ctx.today + timedelta(days=self.deps.policy.installments.max_first_days)
+            latest = ctx.today + timedelta(days=ctx.policy.installments.max_first_days)
             self.say(
                 dispatcher,
                 "utter_ask_installment_first_date",
@@ -274,7 +289,7 @@ def schedule_lines(action: TagihAction, ctx: TurnContext, tracker: Tracker) -> t
         count=int(tracker.get_slot("installment_count")),
         first_date=date.fromisoformat(tracker.get_slot("installment_first_date")),
         today=ctx.today,
-        policy=action.deps.policy,
+        policy=ctx.policy,
     )
     lines = "\n".join(
         f"{item.seq}. {action.day(item.due_date, lang)}: {action.money(item.amount, ctx.account, lang)}"
@@ -328,7 +343,7 @@ class ActionRecordInstallmentPlan(TagihAction):
                     count=count,
                     first_date=date.fromisoformat(tracker.get_slot("installment_first_date")),
                     today=ctx.today,
-                    policy=self.deps.policy,
+                    policy=ctx.policy,
                 )
             except PolicyError:
                 self.say(dispatcher, "utter_arrangement_cancelled", lang)

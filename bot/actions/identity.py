@@ -46,7 +46,7 @@ class ValidateIdentityForm(TagihFormValidator):
         tracker: Tracker,
         requested: str | None,
     ) -> dict[str, Any] | None:
-        max_attempts = self.deps.policy.max_identity_attempts
+        max_attempts = self.deps.settings.max_identity_attempts
         if ctx.conversation is None or recent_failures(ctx) >= max_attempts:
             return {"account_ref": LOCKED, "birth_date": LOCKED}
         if ctx.conversation.verified:

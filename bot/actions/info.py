@@ -111,15 +111,18 @@ class ActionAskBalance(TagihAction):
                 overdue=overdue,
                 fees=fees,
             )
+            self.offer_early_settlement(dispatcher, ctx)
         return []
 
 
-def payment_instructions(action: TagihAction, account: Account, language: str) -> str:
+def payment_instructions(action: TagihAction, ctx: TurnContext, account: Account, language: str) -> str:
+    """The policy's instructions with the account's virtual account (or one derived from its ref)."""
     settings = action.deps.settings
-    template = settings.payment_instructions_en if language == "en" else settings.payment_instructions_id
     digits = "".join(ch for ch in account.ref if ch.isdigit())
     virtual_account = account.virtual_account or f"{settings.virtual_account_prefix}{digits.zfill(8)}"
-    return template.format(virtual_account=virtual_account, company=settings.company_name, account_ref=account.ref)
+    return ctx.collection_policy.instructions(
+        language, virtual_account=virtual_account, company=settings.company_name, account_ref=account.ref
+    )
 
 
 class ActionPaymentMethod(TagihAction):
@@ -137,6 +140,6 @@ class ActionPaymentMethod(TagihAction):
                 lang,
                 account_ref=account.ref,
                 balance=self.money(account.balance, account, lang),
-                instructions=payment_instructions(self, account, lang),
+                instructions=payment_instructions(self, ctx, account, lang),
             )
         return []

@@ -33,7 +33,7 @@ ACCOUNT_STATUSES = ("active", "paid", "disputed", "closed")
 SEGMENTS = ("able_willing", "able_unwilling", "unable_willing", "unable_unwilling")
 PAYMENT_SOURCES = ("import", "api", "agent", "claim")
 CLAIM_STATUSES = ("pending", "confirmed", "rejected")
-PROMISE_KINDS = ("promise", "extension")
+PROMISE_KINDS = ("promise", "extension", "settlement")
 PROMISE_STATUSES = ("pending", "kept", "broken", "cancelled")
 PLAN_STATUSES = ("active", "completed", "broken", "cancelled")
 INSTALLMENT_STATUSES = ("pending", "paid", "missed")
@@ -111,7 +111,7 @@ class Account(Base):
         _one_of("segment", SEGMENTS),
     )
 
-    _check_money = _money_validator("amount_due", "fees")
+    _check_money = _money_validator("amount_due", "fees", "waived")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(64), unique=True)
@@ -119,6 +119,8 @@ class Account(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_due: Mapped[Decimal] = mapped_column(Money)
     fees: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # Waived by a kept early-settlement promise (the policy's discount), never money received.
+    waived: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     segment: Mapped[str | None] = mapped_column(String(32))
@@ -149,7 +151,8 @@ class Account(Base):
     @property
     def balance(self) -> Decimal:
         """What is still owed; overpayment shows as zero, not as a negative debt."""
-        return max(Decimal("0.00"), self.amount_due + (self.fees or Decimal("0")) - self.paid_total)
+        owed = self.amount_due + (self.fees or Decimal("0")) - (self.waived or Decimal("0"))
+        return max(Decimal("0.00"), owed - self.paid_total)
 
     def local_today(self, now: datetime | None = None) -> date:
         """Today's date where the debtor lives: DPD changes at the debtor's midnight, not the server's."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 __all__ = ["format_money", "to_decimal"]
 
@@ -64,3 +64,8 @@ def to_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
     return result
+
+
+def format_percent(value: Decimal, language: str) -> str:
+    """A percentage number as the language writes it, without the sign ("12,5" in Indonesian)."""
+    return format_decimal(to_decimal(value).normalize(), format="#,##0.##", locale=_locale(language))

@@ -730,6 +730,7 @@ def account_snapshot(session: Session, ref: str, *, now: datetime | None = None)
         "amount_due": _money(account.amount_due),
         "fees": _money(account.fees),
         "paid_total": _money(Decimal(account.paid_total)),
+        "waived": _money(account.waived or Decimal("0.00")),
         "balance": _money(account.balance),
         "due_date": _iso(account.due_date),
         "status": account.status,

@@ -58,12 +58,31 @@ def record_promise(
     today: date,
     policy: ArrangementPolicy,
 ) -> Promise:
-    """A new promise supersedes any pending one on the same account."""
+    """A new promise supersedes any pending one on the same account.
+
+    Under the policy's early-settlement offer, a promise to pay the whole balance (or exactly the
+    discounted amount) by the offer's deadline becomes a ``settlement`` promise for the discounted
+    amount: paying it on time waives the rest (bot/services/payments.py)."""
     problem = promise_problem(promised_date, today=today, max_days=policy.max_promise_days)
     if problem:
         raise PolicyError(problem)
     if amount <= 0 or amount > account.balance:
         raise PolicyError("amount_out_of_range")
+    details = {"account": account.ref, "amount": str(amount), "date": promised_date.isoformat()}
+    offer = policy.early_settlement
+    if (
+        kind == "promise"
+        and offer is not None
+        and amount in (account.balance, offer.amount(account.balance))
+        and promised_date <= offer.deadline(today)
+    ):
+        kind, amount = "settlement", offer.amount(account.balance)
+        details.update(
+            amount=str(amount),
+            balance=str(account.balance),
+            discount_percent=str(offer.discount_percent),
+            waived_when_paid=str(account.balance - amount),
+        )
     _cancel_pending_promises(session, account)
     promise = Promise(
         account_id=account.id,
@@ -82,7 +101,7 @@ def record_promise(
         entity_type="promise",
         entity_id=promise.id,
         conversation_id=_conversation_id(conversation),
-        details={"account": account.ref, "amount": str(amount), "date": promised_date.isoformat()},
+        details=details,
     )
     return promise
 

@@ -31,14 +31,13 @@ from bot.db.models import (
 )
 from bot.domain.dates import format_date
 from bot.domain.money import format_money
-from bot.domain.schedule import InstallmentPolicy
 from bot.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError
 from bot.services.accounts import account_snapshot
 from bot.services.arrangements import record_installment_plan, record_promise
 from bot.services.audit import audit
 from bot.services.handoffs import ticket_number
 from bot.services.payments import apply_payment
-from bot.services.policy import ArrangementPolicy
+from bot.services.policy import ArrangementPolicy, active_policy
 from bot.settings import PROJECT_ROOT, Settings
 
 CANNED_DEFAULT = PROJECT_ROOT / "bot" / "data" / "canned_replies.yml"
@@ -234,6 +233,19 @@ def conversation_view(session: Session, conversation_id: int, *, now: datetime) 
             for n in notes
         ],
         "account": account_snapshot(session, account.ref, now=now) if account is not None else None,
+        "early_settlement": _early_settlement(session, account, now),
+    }
+
+
+def _early_settlement(session: Session, account: Account | None, now: datetime) -> dict[str, Any] | None:
+    """The policy's early-settlement offer for this account, for the agent to make (None: no offer)."""
+    offer = active_policy(session).bot.early_settlement
+    if offer is None or account is None or account.status != "active" or account.balance <= 0:
+        return None
+    return {
+        "discount_percent": str(offer.discount_percent),
+        "amount": str(offer.amount(account.balance)),
+        "pay_by": offer.deadline(account.local_today(now)).isoformat(),
     }
 
 
@@ -349,17 +361,9 @@ def canned_replies(session: Session, conversation_id: int, user: User, *, settin
     ]
 
 
-def agent_policy(settings: Settings) -> ArrangementPolicy:
-    """What agents may agree: beyond the bot's policy, within the limits an admin sets."""
-    return ArrangementPolicy(
-        max_promise_days=settings.agent_max_promise_days,
-        installments=InstallmentPolicy(
-            max_installments=settings.agent_max_installments,
-            min_installment=Decimal(settings.agent_min_installment),
-            max_first_days=settings.agent_max_promise_days,
-        ),
-        max_identity_attempts=settings.max_identity_attempts,
-    )
+def agent_policy(session: Session) -> ArrangementPolicy:
+    """What agents may agree: beyond the bot's policy, within the limits the policy in force sets."""
+    return active_policy(session).agents
 
 
 def _owned_account(session: Session, conversation_id: int, user: User) -> tuple[Conversation, Account]:
@@ -377,7 +381,6 @@ def agent_promise(
     *,
     amount: Decimal,
     promised_date: date,
-    settings: Settings,
     now: datetime,
 ) -> Promise:
     conversation, account = _owned_account(session, conversation_id, user)
@@ -389,7 +392,7 @@ def agent_promise(
         promised_date=promised_date,
         kind="promise",
         today=account.local_today(now),
-        policy=agent_policy(settings),
+        policy=agent_policy(session),
     )
     _log(session, user, "agent.promise_recorded", conversation.id, promise=promise.id, amount=str(amount))
     return promise
@@ -402,7 +405,6 @@ def agent_plan(
     *,
     count: int,
     first_date: date,
-    settings: Settings,
     now: datetime,
 ) -> Any:
     conversation, account = _owned_account(session, conversation_id, user)
@@ -413,7 +415,7 @@ def agent_plan(
         count=count,
         first_date=first_date,
         today=account.local_today(now),
-        policy=agent_policy(settings),
+        policy=agent_policy(session),
     )
     _log(session, user, "agent.plan_recorded", conversation.id, plan=plan.id, installments=count)
     return plan

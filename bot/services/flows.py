@@ -1,13 +1,13 @@
 """The editable flow set and its versions.
 
 A version holds every file an admin can change, by repository path: the Rasa training files under
-``nlu/`` (config, domain with the bot's responses, NLU examples, rules, stories), the reminder ladder
-and the canned replies. The repository's files are version 1; each change writes a new version
-(who, when, what) and any version can be restored (as a new version). The YAML stays the source
+``nlu/`` (config, domain with the bot's responses, NLU examples, rules, stories), the reminder ladder,
+the canned replies and the collection policy. The repository's files are version 1; each change
+writes a new version (who, when, what) and any version can be restored (as a new version). The YAML stays the source
 format: a version exports to files and imports from them.
 
-Responses, the ladder and canned replies are read from the newest version at run time (live, no
-training); training examples, intents and rules need a new model (see bot/services/models.py).
+Responses, the ladder, canned replies and the policy are read from the newest version at run time
+(live, no training); training examples, intents and rules need a new model (see bot/services/models.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bot.settings import PROJECT_ROOT
 DOMAIN = "nlu/domain.yml"
 LADDER = "scheduler/ladder.yml"
 CANNED = "bot/data/canned_replies.yml"
+POLICY = "bot/data/policy.yml"
 TRAINING_PREFIX = "nlu/"
 LANGUAGES = ("id", "en")
 MAX_TEXT = 2000
@@ -46,7 +47,7 @@ class FlowError(PolicyError):
 def repository_documents(root: Path = PROJECT_ROOT) -> dict[str, str]:
     files = [root / "nlu" / "config.yml", root / DOMAIN]
     files += sorted(p for p in (root / "nlu" / "data").rglob("*") if p.suffix in (".yml", ".yaml"))
-    files += [root / LADDER, root / CANNED]
+    files += [root / LADDER, root / CANNED, root / POLICY]
     return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in files}
 
 
@@ -107,6 +108,13 @@ def validate(documents: Mapping[str, str]) -> None:
     canned = parsed.get(CANNED)
     if canned is not None and not (isinstance(canned, dict) and isinstance(canned.get("replies"), list)):
         problems.append(f"{CANNED}: must have a list of 'replies'")
+    if POLICY in documents and not any(p.startswith(f"{POLICY}: invalid YAML") for p in problems):
+        from bot.services.policy import PolicyDocumentError, parse
+
+        try:
+            parse(parsed[POLICY])
+        except PolicyDocumentError as exc:
+            problems += [f"{POLICY}: {p}" for p in exc.problems]
     if problems:
         raise FlowError(problems)
 
@@ -317,7 +325,7 @@ def import_directory(session: Session, directory: Path, *, by: str) -> FlowVersi
     for path in sorted(directory.rglob("*")):
         if path.is_file() and path.suffix in (".yml", ".yaml"):
             relative = str(path.relative_to(directory))
-            if relative.startswith(TRAINING_PREFIX) or relative in (LADDER, CANNED):
+            if relative.startswith(TRAINING_PREFIX) or relative in (LADDER, CANNED, POLICY):
                 if relative in ("nlu/endpoints.yml", "nlu/credentials.yml") or relative.startswith("nlu/tests/"):
                     continue
                 try:

@@ -19,6 +19,8 @@ What a new payment settles, inside the caller's transaction:
   recorded after that are exactly what goes toward it (whatever date the bank put on them).
   Installments are marked paid in sequence as that money covers them; the plan is completed when
   all are;
+- a kept ``settlement`` promise (the collection policy's early-settlement offer, accepted) waives what
+  is left of the balance (``accounts.waived``, audited with the payment);
 - a balance of zero marks the account ``paid`` and cancels the promises and plans still open (a
   plan can only be open then if the amount due was lowered after it was agreed).
 
@@ -143,6 +145,7 @@ class PaymentResult:
     installments_paid: list[tuple[int, int]] = field(default_factory=list)  # (plan id, seq)
     plans_completed: list[int] = field(default_factory=list)
     plans_cancelled: list[int] = field(default_factory=list)
+    waived: Decimal = Decimal("0")  # the early-settlement discount a kept settlement promise granted
 
 
 @dataclass
@@ -370,6 +373,7 @@ class _Effects:
     installments_paid: list[tuple[int, int]] = field(default_factory=list)
     plans_completed: list[int] = field(default_factory=list)
     plans_cancelled: list[int] = field(default_factory=list)
+    waived: Decimal = ZERO
 
 
 def _settle(account: Account, payment: Payment, tz: ZoneInfo, now: datetime) -> _Effects:
@@ -396,6 +400,11 @@ def _settle(account: Account, payment: Payment, tz: ZoneInfo, now: datetime) -> 
         if covered >= promise.amount:
             promise.status = "kept"
             result.promises_kept.append(promise.id)
+            if promise.kind == "settlement" and account.balance > ZERO:
+                # the discounted amount was paid in full on time: the rest is waived, as offered
+                remaining = account.balance
+                result.waived += remaining
+                account.waived = (account.waived or ZERO) + remaining
 
     for plan in account.plans:
         if plan.status != "active":
@@ -499,6 +508,7 @@ def apply_payment(
         installments_paid=effects.installments_paid,
         plans_completed=effects.plans_completed,
         plans_cancelled=effects.plans_cancelled,
+        waived=effects.waived,
     )
     entry = audit(
         session,
@@ -520,6 +530,7 @@ def apply_payment(
             "installments_paid": [list(i) for i in result.installments_paid],
             "plans_completed": result.plans_completed,
             "plans_cancelled": result.plans_cancelled,
+            "waived": str(result.waived),
         },
     )
     entry.at = now

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,18 +21,21 @@ from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, 
 from bot.messaging.runtime import ChannelRuntime
 from bot.services.flows import LiveResponses
 from bot.services.flows import seed as seed_flows
-from bot.services.policy import ArrangementPolicy
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings, moved_settings
 from bot.web.auth import install_auth
 from bot.web.routes import actions, pages, rest
 from bot.web.routes import admin as admin_routes
 from bot.web.routes import admin_models as admin_model_routes
+from bot.web.routes import admin_policy as admin_policy_routes
+from bot.web.routes import admin_training as admin_training_routes
 from bot.web.routes import api as api_routes
 from bot.web.routes import auth as auth_routes
 from bot.web.routes import channels as channel_routes
 from bot.web.routes import console as console_routes
 from channels.base import Channel
 from scheduler.runner import SchedulerRunner, build_dispatcher
+
+logger = logging.getLogger(__name__)
 
 DOMAIN_FILE = PROJECT_ROOT / "nlu" / "domain.yml"
 
@@ -86,6 +91,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for name in moved_settings(os.environ):
+            logger.warning("%s is no longer read: set it in the collection policy (/admin, bot/data/policy.yml)", name)
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
@@ -96,7 +103,6 @@ def create_app(
             session_factory=session_factory,
             settings=settings,
             responses=responses,
-            policy=ArrangementPolicy.from_settings(settings),
             clock=clock,
         )
         app.state.settings = settings
@@ -146,6 +152,8 @@ def create_app(
     app.include_router(console_routes.router)
     app.include_router(console_routes.api)
     app.include_router(admin_routes.router)
+    app.include_router(admin_policy_routes.router)
+    app.include_router(admin_training_routes.router)
     app.include_router(admin_routes.api)
     app.include_router(admin_model_routes.router)  # its lifespan runs the model manager
     install_auth(app)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import FlowVersion
-from bot.db.session import make_engine, make_session_factory, migrate
 from bot.web.app import create_app
 from tests.console_support import logged_in_clients, make_user
-from tests.support import make_settings
 
 ADMIN, AGENT = "admin@tagih.example", "agent@tagih.example"
 ROUTES = [
@@ -23,20 +20,9 @@ ROUTES = [
     ("GET", "/admin/api/flows/responses", None),
     ("PUT", "/admin/api/flows/responses/utter_greet", {"id": "Hai", "en": "Hi"}),
     ("PUT", "/admin/api/flows/files", {"path": "nlu/data/rules.yml", "text": "rules: []\n"}),
-    ("POST", "/admin/api/flows/examples", {"intent": "greet", "examples": ["hai kak"]}),
+    ("POST", "/admin/api/training/examples", {"intent": "greet", "examples": ["hai kak"]}),
     ("POST", "/admin/api/flows/versions/1/restore", None),
 ]
-
-
-@pytest.fixture
-def settings(tmp_path: Path):
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-def factory(settings):
-    migrate(settings.database_url)
-    return make_session_factory(make_engine(settings.database_url))
 
 
 @pytest.fixture
@@ -85,12 +71,12 @@ def test_changes_need_the_csrf_token(clients, factory):
         ("PUT", "/admin/api/flows/files", {"path": "../etc/passwd.yml", "text": "a: 1"}, 404, "no flow file"),
         (
             "POST",
-            "/admin/api/flows/examples",
+            "/admin/api/training/examples",
             {"intent": "teleport", "examples": ["beam me up"]},
-            422,
+            404,
             "unknown intent",
         ),
-        ("POST", "/admin/api/flows/examples", {"intent": "greet", "examples": []}, 422, "at least 1"),
+        ("POST", "/admin/api/training/examples", {"intent": "greet", "examples": []}, 422, "at least 1"),
         ("POST", "/admin/api/flows/versions/9/restore", None, 404, "no flow version 9"),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console_support import DEFAULT_PASSWORD, make_user
+from tests.console_support import login_in_browser, make_user
 from tests.support import wait_until
 
 pytestmark = pytest.mark.rasa
@@ -16,11 +16,7 @@ NEW_GREETING = "Selamat datang di layanan tagihan {company_name}! Mau cek tagiha
 def test_admin_edits_a_response_and_the_next_reply_uses_it(live_stack, page, sender):
     email = "admin.browser@tagih.example"
     make_user(live_stack.session_factory, email, "admin")
-    page.goto(f"{live_stack.app_url}/admin")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_stack.app_url}/admin")
+    login_in_browser(page, live_stack.app_url, email, "/admin")
 
     page.wait_for_selector("#response option[value=utter_greet]", state="attached")
     page.select_option("#response", "utter_greet")

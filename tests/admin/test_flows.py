@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.db.models import FlowVersion
-from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.responses import ResponseCatalogue
 from bot.errors import NotFoundError
 from bot.services import flows
-from bot.settings import get_settings
 from scheduler.ladder import active_ladder
-
-
-@pytest.fixture
-def factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    url = f"sqlite:///{tmp_path / 'flows.db'}"
-    monkeypatch.setenv("TAGIH_DATABASE_URL", url)
-    get_settings.cache_clear()
-    migrate(url)
-    yield make_session_factory(make_engine(url))
-    get_settings.cache_clear()
 
 
 def do(factory, work):

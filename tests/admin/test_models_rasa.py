@@ -12,7 +12,6 @@ two swaps.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -23,47 +22,16 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from fastapi import FastAPI
 
-from bot.db.session import make_engine, make_session_factory, migrate
-from bot.dialogue.model import NLU_DIR, current_model
 from bot.services.models import ModelManager
-from bot.web.app import create_app
-from tests.console_support import login, make_user
-from tests.support import AppServer, fixed_clock, free_port
+from tests.admin.conftest import models_app, small_copy
+from tests.console_support import login
 
 pytestmark = pytest.mark.rasa
 
 ADMIN = "models-admin@tagih.example"
 API = "/admin/api/models"
-EXAMPLES_PER_INTENT = 10
-
-
-class _BlockDumper(yaml.SafeDumper):
-    pass
-
-
-_BlockDumper.add_representer(
-    str,
-    lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None),
-)
-
-
-def small_copy(target: Path) -> Path:
-    """nlu/ with the first few examples of each intent: the same intents, rules and pipeline."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("config.yml", "domain.yml"):
-        shutil.copyfile(NLU_DIR / name, target / name)
-    shutil.copytree(NLU_DIR / "data", target / "data")
-    for path in (target / "data" / "nlu").glob("*.yml"):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for item in document.get("nlu") or []:
-            if "intent" in item:
-                lines = [line for line in item["examples"].splitlines() if line.strip()]
-                item["examples"] = "\n".join(lines[:EXAMPLES_PER_INTENT]) + "\n"
-        path.write_text(yaml.dump(document, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False))
-    return target
 
 
 @dataclass
@@ -102,32 +70,9 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(live_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("models")
-    override = os.environ.get("TAGIH_TEST_MODEL")
-    original = Path(override) if override else current_model(live_stack.settings.models_dir)
-    assert original is not None
-    models_dir = tmp / "models"
-    models_dir.mkdir()
-    (models_dir / original.name).symlink_to(original.resolve())  # the model the live Rasa serves
-    port = free_port()
-    settings = live_stack.settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{tmp / 'models.db'}",
-            "models_dir": models_dir,
-            "train_epochs": 5,
-            "port": port,
-        }
-    )
-    migrate(settings.database_url)
-    make_user(make_session_factory(make_engine(settings.database_url)), ADMIN, "admin")
-    app = create_app(settings, clock=fixed_clock, channels={})
-    try:
-        with AppServer(app, port) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-            csrf = login(client, ADMIN)
-            yield Stack(app, server.url, live_stack.rasa_url, original, client, csrf, small_copy(tmp / "nlu"))
-    finally:
-        # Whatever happened, the live Rasa goes back to the model the other tests expect.
-        if httpx.get(f"{live_stack.rasa_url}/status", timeout=120).json()["model_file"] != original.name:
-            httpx.put(f"{live_stack.rasa_url}/model", json={"model_file": str(original)}, timeout=600)
+    with models_app(live_stack, tmp, ADMIN) as served, httpx.Client(base_url=served.url, timeout=60) as client:
+        csrf = login(client, ADMIN)
+        yield Stack(served.app, served.url, served.rasa_url, served.original, client, csrf, small_copy(tmp / "nlu"))
 
 
 class Traffic:

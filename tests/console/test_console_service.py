@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.db.models import Account, AuditLog, Conversation, Handoff, Message, Note, Payment, Promise
 from bot.errors import ConflictError, ForbiddenError, PolicyError
-from bot.services import console
+from bot.services import console, policy
 from tests.console.conftest import NOW
 
 
@@ -107,7 +107,6 @@ def test_agent_actions_on_the_account(factory, waiting, agent, settings):
             agent,
             amount=Decimal("500000"),
             promised_date=date(2026, 12, 15),
-            settings=settings,
             now=NOW,
         ),
     )
@@ -120,7 +119,6 @@ def test_agent_actions_on_the_account(factory, waiting, agent, settings):
                 agent,
                 amount=Decimal("500000"),
                 promised_date=date(2027, 2, 1),
-                settings=settings,
                 now=NOW,
             ),
         )
@@ -168,3 +166,22 @@ def test_resolve_returns_the_conversation_with_the_agents_turns(factory, waiting
         assert session.scalar(select(Note)) is None
     with pytest.raises(ConflictError):
         do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW))
+
+
+def test_agents_see_the_early_settlement_offer_of_the_policy_in_force(factory, waiting, admin):
+    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, now=NOW))
+    assert view["early_settlement"] is None, "the repository's policy offers no discount"
+    do(
+        factory,
+        lambda s: policy.edit(
+            s, {"arrangements.early_settlement": {"discount_percent": 10, "pay_within_days": 5}}, by=admin.email
+        ),
+    )
+    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, now=NOW))
+    # balance Rp1.200.000, 10% off, within 5 days of the debtor's today
+    today = do(factory, lambda s: s.scalar(select(Account).where(Account.ref == waiting.account_ref)).local_today(NOW))
+    assert view["early_settlement"] == {
+        "discount_percent": "10",
+        "amount": "1080000.00",
+        "pay_by": (today + timedelta(days=5)).isoformat(),
+    }

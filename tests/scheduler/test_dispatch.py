@@ -250,3 +250,25 @@ def test_killing_a_worker_mid_batch_loses_and_duplicates_nothing(factory, accoun
         assert len(per_nudge) == 12 and all(count == 1 for _, count in per_nudge)
         outbound = session.scalar(select(func.count(Message.id)).where(Message.direction == "out"))
         assert outbound == 12, json.dumps([sent_before, outbound])
+
+
+async def test_the_policy_in_force_is_read_for_every_run(factory, accounts, trigger):
+    """The runner's dispatcher reads the profile from the newest flow version: an admin's switch to
+    Regulation F applies to the next run, without a restart."""
+    from bot.services import policy
+    from scheduler.runner import contact_profile
+
+    now = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # 10:00 in New York
+    dispatcher = make_dispatcher(factory, trigger, profile=contact_profile)
+    accounts.add(due=TODAY, tz="America/New_York", language="en")
+    plan_at(factory, now)
+    first = await dispatcher.run_once(now)
+    with factory.begin() as session:
+        policy.edit(session, {"rules": {"profile": "us_regulation_f"}}, by="admin@tagih.example")
+    accounts.add(due=TODAY, tz="America/New_York", language="en")
+    plan_at(factory, now)
+    second = await dispatcher.run_once(now)
+    with factory() as session:
+        texts = [session.get(Message, i).text for i in first.message_ids + second.message_ids]
+    assert len(texts) == 2
+    assert not texts[0].endswith("Reply STOP to opt out.") and texts[1].endswith("Reply STOP to opt out.")

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import AuditLog, ModelActivation, TrainingJob
-from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.rasa_client import ModelLoadError, RasaClient
 from bot.errors import ConflictError, DialogueUnavailableError, NotFoundError
 from bot.services.models import ModelManager, startup_model
@@ -21,13 +19,6 @@ from tests.fakes.rasa_http import FakeRasaServer
 from tests.support import free_port
 
 ADMIN = "admin@tagih.example"
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'models.db'}"
-    migrate(url)
-    return make_session_factory(make_engine(url))
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import AuditLog, ModelActivation, TrainingJob
-from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.model import fingerprint, model_name
 from bot.errors import ConflictError, NotFoundError
 from bot.services.models import (
@@ -49,13 +47,6 @@ def write_project(directory: Path, *, extra: str = "") -> Path:
     (directory / "data" / "nlu.yml").write_text(f'version: "3.1"\nnlu:\n{body}{extra}')
     (directory / "data" / "notes.txt").write_text("not training data")
     return directory
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'models.db'}"
-    migrate(url)
-    return make_session_factory(make_engine(url))
 
 
 @pytest.fixture

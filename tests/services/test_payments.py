@@ -518,3 +518,58 @@ def test_csv_header_problems(
         import_payments_csv(factory, path, now=NOW)
     assert [(e.line, e.field, e.message) for e in caught.value.errors] == [(1, field, reason)]
     assert count(factory, Payment) == 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Early settlement: a kept settlement promise waives the rest
+
+
+def settlement(factory: sessionmaker[Session], *, promised: date, amount: str = "1500000", percent: int = 10):
+    from bot.domain.schedule import InstallmentPolicy
+    from bot.services.arrangements import record_promise
+    from bot.services.policy import ArrangementPolicy, EarlySettlement
+
+    policy = ArrangementPolicy(14, InstallmentPolicy(6, Decimal(100000), 14), EarlySettlement(Decimal(percent), 7))
+    with factory.begin() as session:
+        acc = session.scalars(select(Account).where(Account.ref == "A-1")).one()
+        promise = record_promise(
+            session,
+            account=acc,
+            conversation=None,
+            amount=Decimal(amount),
+            promised_date=promised,
+            kind="promise",
+            today=date(2026, 11, 23),
+            policy=policy,
+        )
+        promise.created_at = wib(23, 9)
+        return promise.id, promise.kind, promise.amount
+
+
+def test_a_full_promise_within_the_offer_becomes_a_discounted_settlement(factory: sessionmaker[Session]) -> None:
+    promise, kind, amount = settlement(factory, promised=date(2026, 11, 30))
+    assert (kind, amount) == ("settlement", Decimal("1350000.00"))
+    with factory() as session:
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "settlement.recorded")).one()
+        assert entry.details["waived_when_paid"] == "150000.00" and entry.details["discount_percent"] == "10"
+    result = pay(factory, "1350000", "SETTLE-1", paid_at=wib(27), now=wib(28))
+    assert result.promises_kept == [promise] and result.waived == Decimal("150000.00")
+    settled = account(factory)
+    assert settled.balance == 0 and settled.status == "paid" and settled.waived == Decimal("150000.00")
+    assert settled.paid_total == Decimal("1350000.00"), "the waiver is not money received"
+
+
+def test_the_discount_is_only_for_paying_in_full_by_the_offer_deadline(factory: sessionmaker[Session]) -> None:
+    _, kind, amount = settlement(factory, promised=date(2026, 12, 2))  # after the 7-day window
+    assert (kind, amount) == ("promise", Decimal("1500000"))
+    _, kind, _ = settlement(factory, promised=date(2026, 11, 30), amount="1000000")  # not the whole balance
+    assert kind == "promise"
+
+
+def test_a_settlement_paid_late_or_short_waives_nothing(factory: sessionmaker[Session]) -> None:
+    promise, _, _ = settlement(factory, promised=date(2026, 11, 25))
+    short = pay(factory, "1000000", "SHORT-1", paid_at=wib(24), now=wib(28))
+    assert short.waived == 0 and promise_status(factory, promise) == "pending"
+    late = pay(factory, "350000", "LATE-2", paid_at=wib(27), now=wib(28))  # enough in total, but after the date
+    assert late.waived == 0 and late.promises_kept == []
+    assert account(factory).balance == Decimal("150000.00") and account(factory).waived == 0

@@ -172,6 +172,7 @@ def test_record_a_payment_then_the_same_again(client: TestClient) -> None:
         "currency": "IDR",
         "amount_due": "1500000.00",
         "paid_total": "500000.00",
+        "waived": "0.00",
         "balance": "1000000.00",
         "status": "active",
     }

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
 from bot.dialogue.responses import UnknownResponseError
+from bot.settings import Settings
 from bot.web.deps import ExecutorDep, SettingsDep
 
 router = APIRouter(prefix="/actions", tags=["rasa actions"], include_in_schema=False)
@@ -24,14 +25,18 @@ def _check_token(request: Request, expected: str | None) -> None:
         raise HTTPException(401, "missing or wrong action token")
 
 
-@router.post("/webhook")
-async def run_action(request: Request, executor: ExecutorDep, settings: SettingsDep) -> Any:
-    token = settings.action_token.get_secret_value() if settings.action_token else None
-    _check_token(request, token)
+async def _rasa_call(request: Request, settings: Settings) -> Any:
+    """The JSON body of a call from the Rasa server, once its action token is checked."""
+    _check_token(request, settings.action_token.get_secret_value() if settings.action_token else None)
     try:
-        call = json.loads(await request.body())
+        return json.loads(await request.body())
     except json.JSONDecodeError as exc:
         raise HTTPException(400, f"invalid JSON: {exc}") from exc
+
+
+@router.post("/webhook")
+async def run_action(request: Request, executor: ExecutorDep, settings: SettingsDep) -> Any:
+    call = await _rasa_call(request, settings)
     if not isinstance(call, dict) or not call.get("next_action"):
         raise HTTPException(400, "an action call needs 'next_action' and 'tracker'")
     try:
@@ -48,12 +53,7 @@ async def run_action(request: Request, executor: ExecutorDep, settings: Settings
 async def generate(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Rasa's NLG endpoint: every response Rasa utters is rendered here from the newest flow
     version, so an admin's edit reaches the next turn without training a model."""
-    token = settings.action_token.get_secret_value() if settings.action_token else None
-    _check_token(request, token)
-    try:
-        call = json.loads(await request.body())
-    except json.JSONDecodeError as exc:
-        raise HTTPException(400, f"invalid JSON: {exc}") from exc
+    call = await _rasa_call(request, settings)
     if not isinstance(call, dict) or not isinstance(call.get("response"), str):
         raise HTTPException(400, "an NLG call needs 'response' and 'tracker'")
     slots = ((call.get("tracker") or {}).get("slots")) or {}

@@ -1,7 +1,8 @@
-"""The admin editor: the flow set's versions, live edits of responses and files, training examples.
+"""The admin editor: the flow set's versions, live edits of responses and files.
 
 Admins only (agents get 403, no session 401 / the login page); every change needs the CSRF token
-and writes a new version. Model training and activation: bot/web/routes/admin_models.py.
+and writes a new version. Training examples and routing: bot/web/routes/admin_training.py; model
+training and activation: bot/web/routes/admin_models.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ _templates = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent.parent / "templates")),
     autoescape=select_autoescape(["html"]),
 )
-EXAMPLES_FILE = "nlu/data/nlu/admin_examples.yml"
 
 
 class ResponseIn(BaseModel):
@@ -38,11 +38,6 @@ class ResponseIn(BaseModel):
 class FileIn(BaseModel):
     path: str = Field(min_length=5, max_length=200, pattern=r"^[A-Za-z0-9_./-]+\.ya?ml$")
     text: str = Field(max_length=2_000_000)
-
-
-class ExamplesIn(BaseModel):
-    intent: str = Field(min_length=1, max_length=64)
-    examples: list[str] = Field(min_length=1, max_length=200)
 
 
 def _run(factory: Any, work: Any) -> Any:
@@ -125,31 +120,6 @@ async def edit_file(body: FileIn, request: Request, user: AdminApi, factory: Ses
         _run, factory, lambda s: flows.edit_document(s, body.path, body.text, by=user.email)
     )
     return _saved(request, version)
-
-
-@api.post("/examples", dependencies=[Csrf], status_code=201)
-async def add_examples(
-    body: ExamplesIn, request: Request, user: AdminApi, factory: SessionFactoryDep
-) -> dict[str, Any]:
-    """Add training examples to an intent (they take effect after training a new model)."""
-
-    def work(session: Any) -> Any:
-        documents = flows.seed(session).documents
-        current = yaml.safe_load(documents.get(EXAMPLES_FILE) or "") or {"version": "3.1", "nlu": []}
-        block = next((b for b in current["nlu"] if b.get("intent") == body.intent), None)
-        if block is None:
-            block = {"intent": body.intent, "examples": ""}
-            current["nlu"].append(block)
-        cleaned = [e.strip().replace("\n", " ") for e in body.examples if e.strip()]
-        if not cleaned:
-            raise flows.FlowError(["no non-empty examples"])
-        lines = [line for line in block["examples"].splitlines() if line.strip()]
-        lines += [f"- {e}" for e in cleaned]
-        block["examples"] = "\n".join(lines) + "\n"
-        text = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=110)
-        return flows.edit_document(session, EXAMPLES_FILE, text, by=user.email)
-
-    return _saved(request, await to_thread.run_sync(_run, factory, work))
 
 
 @api.post("/versions/{number}/restore", dependencies=[Csrf])

@@ -186,6 +186,7 @@ class AccountStateOut(BaseModel):
     currency: str
     amount_due: str
     paid_total: str
+    waived: str = Field(description="waived by a kept early-settlement promise (the policy's discount)")
     balance: str
     status: str
 
@@ -304,6 +305,7 @@ class AccountSnapshotOut(_Snapshot):
     amount_due: str
     fees: str | None
     paid_total: str
+    waived: str
     balance: str
     due_date: str
     status: str
@@ -370,6 +372,7 @@ def _payment_out(result: PaymentResult) -> PaymentResultOut:
             currency=account.currency,
             amount_due=str(account.amount_due),
             paid_total=str(result.paid_total),
+            waived=str(account.waived or Decimal("0.00")),
             balance=str(result.balance),
             status=result.status,
         ),

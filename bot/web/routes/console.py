@@ -163,7 +163,6 @@ async def post_promise(
     body: PromiseIn,
     user: AgentApi,
     factory: SessionFactoryDep,
-    settings: SettingsDep,
     clock: ClockDep,
 ) -> dict:
     promise = await to_thread.run_sync(
@@ -175,7 +174,6 @@ async def post_promise(
             user,
             amount=Decimal(body.amount),
             promised_date=body.date,
-            settings=settings,
             now=clock(),
         ),
     )
@@ -188,7 +186,6 @@ async def post_plan(
     body: PlanIn,
     user: AgentApi,
     factory: SessionFactoryDep,
-    settings: SettingsDep,
     clock: ClockDep,
 ) -> dict:
     plan = await to_thread.run_sync(
@@ -202,7 +199,6 @@ async def post_plan(
                     user,
                     count=body.installments,
                     first_date=body.first_date,
-                    settings=settings,
                     now=clock(),
                 )
             ).id,
