@@ -448,6 +448,7 @@ class ModelManager:
                         "size_bytes": stat.st_size,
                         "created_at": datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(),
                         "label": job.label if job else "trained outside the editor (tagih train)",
+                        "source": job.source if job else None,
                         "job_id": job.id if job else None,
                         "created_by": job.created_by if job else None,
                         "evaluation": evaluation_summary(job.evaluation) if job else None,
@@ -635,6 +636,7 @@ class ModelManager:
         run = _Run(job_id=job_id, directory=directory, model_name=name)
         with self._lock:
             self._current = run
+        error: str | None = None
         try:
             if self._claim(run):
                 self._validate(run)
@@ -644,14 +646,17 @@ class ModelManager:
         except _Cancelled:
             logger.info("training job %s cancelled", job_id)
         except _Failed as exc:
-            self._fail(job_id, str(exc), log_tail=run.log_tail())
+            error = str(exc)
         except Exception as exc:
             logger.exception("training job %s failed", job_id)
-            self._fail(job_id, f"internal error: {exc!r}", log_tail=run.log_tail())
+            error = f"internal error: {exc!r}"
         finally:
             with self._lock:
                 self._current = None
             shutil.rmtree(directory, ignore_errors=True)
+        # A job reads as finished only once its work files are gone (success removes them in _publish).
+        if error is not None:
+            self._fail(job_id, error, log_tail=run.log_tail())
 
     def _claim(self, run: _Run) -> bool:
         now = self._clock()
@@ -974,6 +979,7 @@ class ModelManager:
             self._sources_root.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(snapshot, ignore_errors=True)
             run.source.rename(snapshot)
+            shutil.rmtree(run.directory, ignore_errors=True)  # all it held worth keeping is moved out
             now = self._clock()
             with self._sessions.begin() as session:
                 done = _changed(
