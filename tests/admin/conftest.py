@@ -20,7 +20,9 @@ import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from bot.db.models import FlowVersion
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.model import NLU_DIR, current_model
 from bot.services import flows
@@ -59,6 +61,18 @@ _BlockDumper.add_representer(
     str,
     lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None),
 )
+
+
+def do(factory: Any, work: Any) -> Any:
+    """Run ``work(session)`` in one committed transaction and return what it returns."""
+    with factory.begin() as session:
+        return work(session)
+
+
+def count(factory: Any) -> int:
+    """How many flow versions the database holds."""
+    with factory() as session:
+        return session.scalar(select(func.count(FlowVersion.id)))
 
 
 def shrink_nlu(text: str) -> str:

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.db.models import FlowVersion
 from bot.dialogue.responses import ResponseCatalogue
 from bot.errors import NotFoundError
 from bot.services import flows
 from scheduler.ladder import active_ladder
-
-
-def do(factory, work):
-    with factory.begin() as session:
-        return work(session)
-
-
-def count(factory) -> int:
-    with factory() as session:
-        return session.scalar(select(func.count(FlowVersion.id)))
+from tests.admin.conftest import count, do
 
 
 def test_the_repository_is_version_one(factory):

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func, select
 
-from bot.db.models import FlowVersion
 from bot.errors import NotFoundError
 from bot.services import flows
 from bot.services import training_data as td
 from bot.settings import get_settings
+from tests.admin.conftest import count, do
 
 ADMIN = "admin@tagih.example"
 
@@ -23,16 +22,6 @@ ADMIN = "admin@tagih.example"
 def _seeded(factory) -> None:
     with factory.begin() as session:
         flows.seed(session)
-
-
-def do(factory, work):
-    with factory.begin() as session:
-        return work(session)
-
-
-def count(factory) -> int:
-    with factory() as session:
-        return session.scalar(select(func.count(FlowVersion.id)))
 
 
 def newest(factory) -> dict[str, str]:
