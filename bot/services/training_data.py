@@ -19,6 +19,9 @@ Routing
     identity first and a "resume" rule that runs the same flow after the check. Changing an intent's
     target rewrites the steps after the intent in those rules (an action, plus ``active_loop`` for a
     form) and the same turn in the stories, which must agree with the rules for training to succeed.
+    Rules that answer the intent in the middle of a form (``condition: active_loop``, as in
+    ``interruptions.yml``) follow it too: a reply or an action is answered and the form resumes; a
+    handoff ends the form (its action does, as for ``request_human``); another form takes over.
     Targets are limited to what rules already use for the same kind of intent, plus the handoff to a
     person (whatever the ``request_human`` rule runs). Asking for a person, asking to stop messages and
     changing the language are fixed, as are the scheduler's ``EXTERNAL_`` events.
@@ -439,7 +442,8 @@ def _first_action(steps: list[Any]) -> str | None:
 
 
 def _rule_table(documents: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """Per intent: its ``direct`` rule, or its ``verified``, ``gate`` and ``resume`` rules."""
+    """Per intent: its ``direct`` rule, or its ``verified``, ``gate`` and ``resume`` rules, and the
+    ``interrupts``: (rule, form) for each rule that answers it while that form runs."""
     table: dict[str, dict[str, Any]] = {}
     for path in _data_files(documents):
         data = _load(documents[path])
@@ -460,6 +464,8 @@ def _rule_table(documents: Mapping[str, str]) -> dict[str, dict[str, Any]]:
                     table.setdefault(name, {}).setdefault("verified", found)
                 elif not loops and slots == {VERIFIED_SLOT: False}:
                     table.setdefault(name, {}).setdefault("gate", found)
+                elif len(loops) == 1 and loops[0] and not slots and "action" in steps[1]:
+                    table.setdefault(name, {}).setdefault("interrupts", []).append((found, str(loops[0])))
             elif "action" in steps[0] and loops and PENDING_SLOT in slots and len(slots) == 1:
                 table.setdefault(str(slots[PENDING_SLOT]), {}).setdefault("resume", found)
     return table
@@ -473,17 +479,39 @@ def _target(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def routes(documents: Mapping[str, str]) -> dict[str, Any]:
-    """Which intent starts which flow: one row per intent a rule routes, with the targets it may take."""
-    table = _rule_table(documents)
-    handoff = _target(table.get(HANDOFF_INTENT, {}))
-    direct_targets, verified_targets = set(), set()
+def _targets(table: Mapping[str, Mapping[str, Any]]) -> tuple[set[str], set[str]]:
+    """What the editable rules run: for direct intents, and for intents behind the identity check."""
+    direct, verified = set(), set()
     for name, entry in table.items():
         if name in FIXED_INTENTS or name.startswith("EXTERNAL_"):
             continue
         target = _target(entry)
         if target:
-            (direct_targets if "direct" in entry else verified_targets).add(target)
+            (direct if "direct" in entry else verified).add(target)
+    return direct, verified
+
+
+@functools.lru_cache(maxsize=1)
+def _repository_targets() -> tuple[frozenset[str], frozenset[str]]:
+    direct, verified = _targets(_rule_table(flows.repository_documents()))
+    return frozenset(direct), frozenset(verified)
+
+
+def _domain_names(documents: Mapping[str, str]) -> set[str]:
+    domain = _load(documents.get(flows.DOMAIN) or "") or {}
+    return set(domain.get("actions") or []) | set(domain.get("forms") or {}) | set(domain.get("responses") or {})
+
+
+def routes(documents: Mapping[str, str]) -> dict[str, Any]:
+    """Which intent starts which flow: one row per intent a rule routes, with the targets it may take
+    (what rules of its kind run now or in the repository's version, so a move can always be undone)."""
+    table = _rule_table(documents)
+    handoff = _target(table.get(HANDOFF_INTENT, {}))
+    direct_targets, verified_targets = _targets(table)
+    known = _domain_names(documents)
+    first_direct, first_verified = _repository_targets()
+    direct_targets |= first_direct & known
+    verified_targets |= first_verified & known
     if handoff:
         direct_targets.add(handoff)
         verified_targets.add(handoff)
@@ -500,6 +528,7 @@ def routes(documents: Mapping[str, str]) -> dict[str, Any]:
         fixed = FIXED_INTENTS.get(name) or ("a scheduler event" if name.startswith("EXTERNAL_") else None)
         options = sorted(direct_targets if kind == "direct" else verified_targets)
         rules = [entry[k].name for k in ("direct", "verified", "gate", "resume") if k in entry]
+        rules += [rule.name for rule, _ in entry.get("interrupts", [])]
         rows.append(
             {
                 "intent": name,
@@ -530,6 +559,17 @@ def _option(target: str, handoff: str | None, forms: set[str]) -> dict[str, str]
 
 def _steps_for(target: str, forms: set[str]) -> list[dict[str, str]]:
     return [{"action": target}] + ([{"active_loop": target}] if target in forms else [])
+
+
+def _interrupt_steps(target: str, form: str, forms: set[str], handoff: str | None) -> list[dict[str, Any]]:
+    """What follows the intent while ``form`` runs: the handoff alone (its action ends the form, as in
+    the ``request_human`` rule; Rasa refuses an ``active_loop: null`` after an action that is not a
+    form), another form takes over, anything else is answered and ``form`` asks its question again."""
+    if target == handoff:
+        return [{"action": target}]
+    if target in forms:
+        return _steps_for(target, forms)
+    return [{"action": target}, {"action": form}, {"active_loop": form}]
 
 
 def _last_line(node: yaml.Node) -> int:
@@ -608,6 +648,12 @@ def set_route(documents: Mapping[str, str], intent_name: str, target: str) -> di
         updated[rule.path] = _replace_steps(
             updated[rule.path], rule.path, "rules", rule.index, at, len(rule.steps), new_steps
         )
+    for rule, form in entry.get("interrupts", []):
+        if rule.steps[1] == {"action": old}:  # one answering something else was set apart on purpose
+            steps = _interrupt_steps(target, form, forms, table["handoff"])
+            updated[rule.path] = _replace_steps(
+                updated[rule.path], rule.path, "rules", rule.index, 1, len(rule.steps), steps
+            )
     for path in _data_files(updated):
         data = _load(updated[path])
         if not isinstance(data, dict):

@@ -246,17 +246,69 @@ def test_rerouting_a_direct_intent_and_between_forms(factory):
     assert {"action": "hardship_form"} not in story, "the old form's turn and what followed it are gone"
 
 
+def during_forms(documents: dict[str, str], intent_name: str) -> dict[str, list[dict]]:
+    """The steps of the rules that answer ``intent_name`` while a form runs, by form."""
+    rules = yaml.safe_load(documents["nlu/data/interruptions.yml"])["rules"]
+    return {r["condition"][0]["active_loop"]: r["steps"] for r in rules if r["steps"][0] == {"intent": intent_name}}
+
+
+def test_rerouting_also_rewrites_what_the_intent_does_in_the_middle_of_a_form(factory):
+    before = newest(factory)
+    forms = set(during_forms(before, "ask_balance"))
+    assert {"promise_form", "installment_form"} <= forms
+    row = next(r for r in td.routes(before)["routes"] if r["intent"] == "ask_balance")
+    assert "ask_balance during promise_form" in row["rules"]
+
+    # An action instead: answered, then the form asks its question again.
+    do(factory, lambda s: td.set_route_saved(s, "ask_payment_method", "action_ask_balance", by=ADMIN))
+    for form, steps in during_forms(newest(factory), "ask_payment_method").items():
+        assert steps[1:] == [{"action": "action_ask_balance"}, {"action": form}, {"active_loop": form}]
+    # A handoff: its action ends the form, so the rule says nothing more (as the request_human rule).
+    do(factory, lambda s: td.set_route_saved(s, "ask_balance", "action_request_human", by=ADMIN))
+    moved = during_forms(newest(factory), "ask_balance")
+    assert set(moved) == forms
+    assert all(steps[1:] == [{"action": "action_request_human"}] for steps in moved.values())
+    # Another form takes over.
+    do(factory, lambda s: td.set_route_saved(s, "ask_balance", "dispute_form", by=ADMIN))
+    assert all(
+        steps[1:] == [{"action": "dispute_form"}, {"active_loop": "dispute_form"}]
+        for steps in during_forms(newest(factory), "ask_balance").values()
+    )
+    after = newest(factory)
+    assert during_forms(after, "change_language") == during_forms(before, "change_language"), "fixed intents stay"
+
+    # No rule runs action_payment_method now, yet it stays a target: every move can be undone.
+    row = next(r for r in td.routes(after)["routes"] if r["intent"] == "ask_payment_method")
+    assert "action_payment_method" in {o["value"] for o in row["options"]}
+    do(factory, lambda s: td.set_route_saved(s, "ask_balance", "action_ask_balance", by=ADMIN))
+    do(factory, lambda s: td.set_route_saved(s, "ask_payment_method", "action_payment_method", by=ADMIN))
+    restored = newest(factory)
+    for path in ("nlu/data/interruptions.yml", "nlu/data/rules.yml"):
+        assert restored[path] == before[path], path
+
+
 @pytest.mark.rasa
-def test_a_rerouted_flow_set_passes_rasas_rule_checks(tmp_path: Path):
-    """Rasa's RulePolicy refuses rules that contradict the stories; the rewritten set must train."""
+@pytest.mark.parametrize(
+    "moves",
+    [
+        [
+            ("promise_to_pay", "action_request_human"),
+            ("cannot_pay", "installment_form"),
+            ("greet", "action_request_human"),
+            ("ask_payment_method", "action_ask_balance"),
+            ("ask_balance", "dispute_form"),
+        ],
+        [("ask_balance", "action_request_human"), ("ask_payment_method", "promise_form")],
+    ],
+    ids=["actions-and-forms", "handoff-during-forms"],
+)
+def test_a_rerouted_flow_set_passes_rasas_rule_checks(tmp_path: Path, moves):
+    """Rasa's RulePolicy refuses rules that contradict the stories or each other; the rewritten set,
+    the rules that apply in the middle of a form included, must train."""
     documents = flows.repository_documents()
-    for intent_name, target in [
-        ("promise_to_pay", "action_request_human"),
-        ("cannot_pay", "installment_form"),
-        ("greet", "action_request_human"),
-        ("ask_balance", "dispute_form"),
-    ]:
+    for intent_name, target in moves:
         documents = td.set_route(documents, intent_name, target)
+    assert documents["nlu/data/interruptions.yml"] != flows.repository_documents()["nlu/data/interruptions.yml"]
     flows.validate(documents)
     for path, text in documents.items():
         if path.startswith("nlu/"):
