@@ -7,6 +7,8 @@ switched to (Rasa would render with the slot value from before the action ran).
 
 from __future__ import annotations
 
+import ast
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,3 +77,43 @@ def _fill(template: str, values: Mapping[str, Any]) -> str:
         return str(values[key]) if key in values and values[key] is not None else match.group(0)
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+# --- responses the code sends ------------------------------------------------------------------------
+
+_UNUSED_RESPONSE = re.compile(r"The utterance '([A-Za-z0-9_]+)' is not used in any story or rule")
+_EXAMPLELESS_INTENT = re.compile(
+    r"The intent '(EXTERNAL_[A-Za-z0-9_]+)' is listed in the domain file, but is not found in the NLU"
+)
+_RESPONSE_NAME = re.compile(r"utter_[a-z0-9_]*[a-z0-9]")  # not a prefix such as "utter_ask_"
+_CODE_PACKAGES = ("bot", "scheduler")
+
+
+@functools.lru_cache(maxsize=1)
+def responses_named_in_code(root: Path = Path(__file__).resolve().parents[2]) -> frozenset[str]:
+    """Every ``utter_*`` name written as a string in the app's Python code: the responses its actions,
+    console and scheduler send themselves (Rasa's validator counts only stories and rules)."""
+    names: set[str] = set()
+    for package in _CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            names.update(
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and _RESPONSE_NAME.fullmatch(node.value)
+            )
+    return frozenset(names)
+
+
+def expected_validation_warnings(validation_output: str | None) -> list[str]:
+    """The names ``rasa data validate`` warns about although nothing is wrong: responses it calls
+    unused that the code sends or a form asks with (``utter_ask_<slot>`` / ``utter_ask_<form>_<slot>``,
+    by Rasa's convention), and the scheduler's ``EXTERNAL_`` intents, which have no examples by design.
+    A warning about any other name (a response nothing sends) is worth reading."""
+    text = validation_output or ""
+    code = responses_named_in_code()
+    names = {n for n in _UNUSED_RESPONSE.findall(text) if n in code or n.startswith("utter_ask_")}
+    names.update(_EXAMPLELESS_INTENT.findall(text))
+    return sorted(names)

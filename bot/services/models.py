@@ -56,6 +56,7 @@ from bot.db.models import ModelActivation, TrainingJob
 from bot.dialogue.intent_metrics import Prediction, read_predictions, score, seen
 from bot.dialogue.model import NLU_DIR, current_model, fingerprint, latest_model, model_name
 from bot.dialogue.rasa_client import ModelLoadError, RasaClient
+from bot.dialogue.responses import expected_validation_warnings
 from bot.dialogue.training import (
     BarFilter,
     TrainingProgress,
@@ -393,6 +394,7 @@ class ModelManager:
                 config_override=job.config_override,
                 log_tail=job.log_tail,
                 validation_output=job.validation_output,
+                validation_expected=expected_validation_warnings(job.validation_output),
                 evaluation=job.evaluation,
             )
         return view

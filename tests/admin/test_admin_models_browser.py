@@ -102,6 +102,11 @@ def test_admin_trains_evaluates_activates_and_rolls_back(live_stack, page, tmp_p
         # Before activating: the data validation and the evaluation beside the active model's.
         assert page.get_attribute("#validation", "data-errors") == "0"
         assert "rasa data validate" in page.inner_text("#validation")
+        expected = page.locator("#validation-expected [data-validation=expected]").all_text_contents()
+        assert int(page.get_attribute("#validation", "data-expected")) == len(expected) > 0
+        assert any("'utter_ask_promise_date'" in line for line in expected), expected
+        warnings = page.locator("#validation [data-validation=warning]").all_text_contents()
+        assert not any("'utter_ask_promise_date'" in line for line in warnings), warnings
         rows = page.locator("#evaluation-table tbody tr[data-intent]")
         intents = [rows.nth(i).get_attribute("data-intent") for i in range(rows.count())]
         assert {"greet", INTENT, "request_human"} <= set(intents), intents

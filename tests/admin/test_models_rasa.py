@@ -135,6 +135,10 @@ def test_train_evaluate_then_swap_under_traffic_and_roll_back(stack: Stack) -> N
     assert any(0 < p < 55 for p in progress), "seen part-way through training"
     assert any("DIETClassifier" in s["stage"] for s in states)
     assert "Epochs:" in job["log_tail"]
+    # Rasa's "not used in any story or rule" about what forms ask and actions send is set apart.
+    expected = set(job["validation_expected"])
+    assert {"utter_ask_promise_date", "utter_promise_recorded", "EXTERNAL_reminder"} <= expected
+    assert "The utterance 'utter_promise_recorded' is not used" in job["validation_output"]
 
     evaluation = job["evaluation"]
     candidate, active = evaluation["candidate"], evaluation["active"]

@@ -6,7 +6,12 @@ import re
 
 import pytest
 
-from bot.dialogue.responses import ResponseCatalogue, UnknownResponseError
+from bot.dialogue.responses import (
+    ResponseCatalogue,
+    UnknownResponseError,
+    expected_validation_warnings,
+    responses_named_in_code,
+)
 from bot.web.app import DOMAIN_FILE
 
 CATALOGUE = ResponseCatalogue.from_domain(DOMAIN_FILE)
@@ -37,3 +42,29 @@ def test_missing_values_leave_the_placeholder_instead_of_failing():
 def test_unknown_response_is_an_error():
     with pytest.raises(UnknownResponseError):
         CATALOGUE.render("utter_does_not_exist", "id")
+
+
+def test_the_responses_the_code_sends_are_found_in_actions_and_the_scheduler():
+    names = responses_named_in_code()
+    assert {"utter_promise_recorded", "utter_early_settlement_offer", "utter_balance"} <= names
+    assert all(name.startswith("utter_") for name in names)
+    assert names <= set(CATALOGUE.names()), "every response the code names exists in the domain"
+
+
+def test_validation_warnings_about_what_the_code_or_a_form_sends_are_expected():
+    output = "\n".join(
+        [
+            "UserWarning: The utterance 'utter_promise_recorded' is not used in any story or rule.",
+            "UserWarning: The utterance 'utter_ask_promise_date' is not used in any story or rule.",
+            "UserWarning: The utterance 'utter_fragment_no_reference' is not used in any story or rule.",
+            "UserWarning: The intent 'EXTERNAL_reminder' is listed in the domain file, but is not found in the "
+            "NLU training data.",
+            "UserWarning: The intent 'thanks' is listed in the domain file, but is not found in the NLU training data.",
+        ]
+    )
+    assert expected_validation_warnings(output) == [
+        "EXTERNAL_reminder",
+        "utter_ask_promise_date",
+        "utter_promise_recorded",
+    ], "a response nothing sends and an ordinary intent without examples stay warnings"
+    assert expected_validation_warnings(None) == expected_validation_warnings("") == []

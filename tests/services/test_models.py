@@ -102,6 +102,7 @@ def test_a_job_validates_trains_evaluates_and_publishes_the_model(manager, proje
     assert list((models_dir / ".jobs").iterdir()) == [], "no work files left"
     # Validation warnings are kept, library noise is not.
     assert "UserWarning: The utterance 'utter_x' is not used" in job["validation_output"]
+    assert job["validation_expected"] == [], "nothing sends utter_x: a warning worth reading"
     assert "DeprecationWarning" not in job["validation_output"] + job["log_tail"]
     assert "Epochs:" in job["log_tail"] and "$ rasa train --skip-validation" in job["log_tail"]
 
