@@ -32,3 +32,12 @@ class ConflictError(TagihError):
 
 class ForbiddenError(TagihError):
     """The user may not do this (e.g. reply in a conversation claimed by someone else)."""
+
+
+class DocumentError(ValueError):
+    """A configuration document (the reminder ladder, the collection policy) is not usable;
+    ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ConfigDocument, FlowVersion
+from bot.errors import DocumentError
 
 DEFAULT_LADDER = Path(__file__).with_name("ladder.yml")
 LANGUAGES = ("id", "en")
@@ -29,12 +30,8 @@ KIND = "ladder"
 FLOW_PATH = "scheduler/ladder.yml"
 
 
-class LadderError(ValueError):
+class LadderError(DocumentError):
     """The ladder is not usable; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.contact_rules import PROFILES, ContactProfile
 from bot.domain.schedule import InstallmentPolicy
+from bot.errors import DocumentError
 from bot.settings import PROJECT_ROOT
 
 POLICY_PATH = "bot/data/policy.yml"
@@ -34,12 +35,8 @@ PLACEHOLDERS = {"virtual_account", "company", "account_ref"}
 MAX_DISCOUNT_PERCENT = Decimal(50)
 
 
-class PolicyDocumentError(ValueError):
+class PolicyDocumentError(DocumentError):
     """The policy document is not usable; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -137,14 +137,19 @@ def _blocks(documents: Mapping[str, str]) -> list[_Block]:
     return [block for path in _data_files(documents) for block in _blocks_in(path, documents[path])]
 
 
+def _domain(documents: Mapping[str, str]) -> dict[str, Any]:
+    domain = _load(documents.get(flows.DOMAIN) or "")
+    return domain if isinstance(domain, dict) else {}
+
+
 def _domain_intents(documents: Mapping[str, str]) -> list[str]:
-    domain = _load(documents.get(flows.DOMAIN) or "") or {}
+    domain = _domain(documents)
     names = [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []]
     return [n for n in names if not n.startswith("EXTERNAL_")]
 
 
 def _forms(documents: Mapping[str, str]) -> set[str]:
-    domain = _load(documents.get(flows.DOMAIN) or "") or {}
+    domain = _domain(documents)
     return set(domain.get("forms") or {})
 
 
@@ -498,7 +503,7 @@ def _repository_targets() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _domain_names(documents: Mapping[str, str]) -> set[str]:
-    domain = _load(documents.get(flows.DOMAIN) or "") or {}
+    domain = _domain(documents)
     return set(domain.get("actions") or []) | set(domain.get("forms") or {}) | set(domain.get("responses") or {})
 
 

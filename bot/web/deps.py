@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.router import ConversationRouter
 from bot.settings import Settings
+
+T = TypeVar("T")
 
 
 def get_router(request: Request) -> ConversationRouter:
@@ -40,3 +43,14 @@ ExecutorDep = Annotated[ActionExecutor, Depends(get_executor)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+
+
+def _transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    with factory.begin() as session:
+        return work(session)
+
+
+async def in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run ``work(session)`` in a worker thread inside one transaction (committed when it returns,
+    rolled back when it raises), so blocking database work stays off the event loop."""
+    return await to_thread.run_sync(_transaction, factory, work)

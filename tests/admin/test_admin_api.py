@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.db.models import FlowVersion
 from bot.web.app import create_app
+from tests.admin.conftest import count
 from tests.console_support import logged_in_clients, make_user
 
 ADMIN, AGENT = "admin@tagih.example", "agent@tagih.example"
@@ -38,11 +37,6 @@ def clients(app) -> Iterator[object]:
         yield open_client
 
 
-def versions(factory) -> int:
-    with factory() as session:
-        return session.scalar(select(func.count(FlowVersion.id)))
-
-
 def test_no_session_is_401_and_agents_are_403(clients, factory):
     anonymous, _ = clients()
     agent, token = clients(AGENT)
@@ -51,7 +45,7 @@ def test_no_session_is_401_and_agents_are_403(clients, factory):
         assert agent.request(method, path, json=body, headers={"X-CSRF-Token": token}).status_code == 403, path
     assert anonymous.get("/admin").status_code == 303
     assert agent.get("/admin").status_code == 403
-    assert versions(factory) == 1, "the app seeded version 1 and nothing else happened"
+    assert count(factory) == 1, "the app seeded version 1 and nothing else happened"
 
 
 def test_changes_need_the_csrf_token(clients, factory):
@@ -59,7 +53,7 @@ def test_changes_need_the_csrf_token(clients, factory):
     for method, path, body in ROUTES:
         if method != "GET":
             assert admin.request(method, path, json=body).status_code == 403, path
-    assert versions(factory) == 1
+    assert count(factory) == 1
 
 
 @pytest.mark.parametrize(
@@ -84,7 +78,7 @@ def test_malformed_edits_are_refused_with_a_reason(clients, factory, method, pat
     admin, token = clients(ADMIN)
     response = admin.request(method, path, json=body, headers={"X-CSRF-Token": token})
     assert response.status_code == status and reason in response.text
-    assert versions(factory) == 1
+    assert count(factory) == 1
 
 
 def test_admin_edits_a_response_and_sees_the_diff(clients, factory):

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.db.models import FlowVersion
 from bot.web.app import create_app
+from tests.admin.conftest import count
 from tests.console_support import logged_in_clients, make_user
 
 ADMIN, AGENT = "admin@tagih.example", "agent@tagih.example"
@@ -34,11 +33,6 @@ def clients(settings, factory) -> Iterator[object]:
         yield open_client
 
 
-def versions(factory) -> int:
-    with factory() as session:
-        return session.scalar(select(func.count(FlowVersion.id)))
-
-
 def test_no_session_is_401_agents_are_403_and_changes_need_the_csrf_token(clients, factory):
     anonymous, _ = clients()
     agent, agent_token = clients(AGENT)
@@ -50,7 +44,7 @@ def test_no_session_is_401_agents_are_403_and_changes_need_the_csrf_token(client
             assert admin.request(method, path, json=body).status_code == 403, path
             wrong = admin.request(method, path, json=body, headers={"X-CSRF-Token": "not-the-token"})
             assert wrong.status_code == 403, path
-    assert versions(factory) == 1, "the app seeded version 1 and nothing else happened"
+    assert count(factory) == 1, "the app seeded version 1 and nothing else happened"
 
 
 def test_admin_adds_edits_moves_and_removes_examples(clients, factory):
@@ -136,7 +130,7 @@ def test_malformed_edits_are_refused_with_a_reason_and_change_nothing(
     admin, token = clients(ADMIN)
     response = admin.request(method, path, json=body, headers={"X-CSRF-Token": token})
     assert response.status_code == status and reason in response.text, response.text
-    assert versions(factory) == 1
+    assert count(factory) == 1
 
 
 def test_the_admin_page_has_the_examples_and_routing_panel(clients):

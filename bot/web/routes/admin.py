@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -19,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from bot.services import flows
 from bot.web.auth import AdminApi, AdminPage, csrf_protect, session_csrf
-from bot.web.deps import SessionFactoryDep
+from bot.web.deps import SessionFactoryDep, in_transaction
 
 router = APIRouter(tags=["admin"])
 api = APIRouter(prefix="/admin/api/flows", tags=["admin"])
@@ -40,11 +39,6 @@ class FileIn(BaseModel):
     text: str = Field(max_length=2_000_000)
 
 
-def _run(factory: Any, work: Any) -> Any:
-    with factory.begin() as session:
-        return work(session)
-
-
 def _saved(request: Request, version: Any) -> dict[str, Any]:
     responses = getattr(request.app.state, "responses", None)
     if responses is not None:
@@ -54,7 +48,7 @@ def _saved(request: Request, version: Any) -> dict[str, Any]:
 
 @api.get("/versions")
 async def list_versions(user: AdminApi, factory: SessionFactoryDep) -> list[dict[str, Any]]:
-    return await to_thread.run_sync(_run, factory, flows.versions)
+    return await in_transaction(factory, flows.versions)
 
 
 @api.get("/versions/{number}")
@@ -63,7 +57,7 @@ async def show_version(number: int, user: AdminApi, factory: SessionFactoryDep) 
         version = flows.get_version(session, number)
         return {"number": version.number, "summary": version.summary, "files": sorted(version.documents)}
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)
 
 
 @api.get("/versions/{number}/file", response_class=PlainTextResponse)
@@ -76,14 +70,14 @@ async def show_file(
             raise flows.NotFoundError(f"no file {path} in version {number}")
         return documents[path]
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)
 
 
 @api.get("/diff", response_class=PlainTextResponse)
 async def show_diff(
     old: Annotated[int, Query(ge=1)], new: Annotated[int, Query(ge=1)], user: AdminApi, factory: SessionFactoryDep
 ) -> str:
-    return await to_thread.run_sync(_run, factory, lambda s: flows.diff(s, old, new) or "(no differences)\n")
+    return await in_transaction(factory, lambda s: flows.diff(s, old, new) or "(no differences)\n")
 
 
 @api.get("/responses")
@@ -101,30 +95,28 @@ async def list_responses(user: AdminApi, factory: SessionFactoryDep) -> list[dic
             result.append({"name": name, "text": texts, "buttons": buttons})
         return result
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)
 
 
 @api.put("/responses/{name}", dependencies=[Csrf])
 async def edit_response(
     name: str, body: ResponseIn, request: Request, user: AdminApi, factory: SessionFactoryDep
 ) -> dict[str, Any]:
-    version = await to_thread.run_sync(
-        _run, factory, lambda s: flows.edit_response(s, name, {"id": body.id, "en": body.en}, by=user.email)
+    version = await in_transaction(
+        factory, lambda s: flows.edit_response(s, name, {"id": body.id, "en": body.en}, by=user.email)
     )
     return _saved(request, version)
 
 
 @api.put("/files", dependencies=[Csrf])
 async def edit_file(body: FileIn, request: Request, user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
-    version = await to_thread.run_sync(
-        _run, factory, lambda s: flows.edit_document(s, body.path, body.text, by=user.email)
-    )
+    version = await in_transaction(factory, lambda s: flows.edit_document(s, body.path, body.text, by=user.email))
     return _saved(request, version)
 
 
 @api.post("/versions/{number}/restore", dependencies=[Csrf])
 async def restore_version(number: int, request: Request, user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
-    version = await to_thread.run_sync(_run, factory, lambda s: flows.restore(s, number, by=user.email))
+    version = await in_transaction(factory, lambda s: flows.restore(s, number, by=user.email))
     return _saved(request, version)
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.services import flows, policy
 from bot.web.auth import AdminApi, csrf_protect
-from bot.web.deps import SessionFactoryDep
+from bot.web.deps import SessionFactoryDep, in_transaction
 
 router = APIRouter(prefix="/admin/api/policy", tags=["admin"])
 
@@ -86,15 +85,10 @@ def _state(session: Any) -> dict[str, Any]:
     return {"version": version.number, **policy.describe(policy.parse_text(text), text)}
 
 
-def _run(factory: Any, work: Any) -> Any:
-    with factory.begin() as session:
-        return work(session)
-
-
 @router.get("")
 async def show_policy(user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
     """The policy in force (caps as applied), the profiles to choose from and the document's text."""
-    return await to_thread.run_sync(_run, factory, _state)
+    return await in_transaction(factory, _state)
 
 
 @router.put("", dependencies=[Depends(csrf_protect)])
@@ -105,4 +99,4 @@ async def edit_policy(body: PolicyIn, request: Request, user: AdminApi, factory:
         version = policy.edit(session, values, by=user.email)
         return {"number": version.number, "summary": version.summary, **_state(session)}
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)

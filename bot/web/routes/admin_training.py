@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bot.services import flows, training_data
 from bot.web.auth import AdminApi, csrf_protect
-from bot.web.deps import SessionFactoryDep
+from bot.web.deps import SessionFactoryDep, in_transaction
 
 router = APIRouter(prefix="/admin/api/training", tags=["admin"])
 Csrf = Depends(csrf_protect)
@@ -44,11 +43,6 @@ class RouteIn(BaseModel):
     target: str = Field(min_length=1, max_length=100)
 
 
-def _run(factory: Any, work: Any) -> Any:
-    with factory.begin() as session:
-        return work(session)
-
-
 def _documents(session: Any) -> tuple[int, dict[str, str]]:
     version = flows.seed(session)
     return version.number, dict(version.documents)
@@ -66,7 +60,7 @@ async def list_intents(user: AdminApi, factory: SessionFactoryDep) -> dict[str, 
         number, documents = _documents(session)
         return {"version": number, "intents": training_data.intents(documents)}
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)
 
 
 @router.get("/intents/{name}")
@@ -75,22 +69,21 @@ async def show_intent(name: str, user: AdminApi, factory: SessionFactoryDep) -> 
         number, documents = _documents(session)
         return {"version": number, **training_data.intent(documents, name)}
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)
 
 
 @router.post("/examples", dependencies=[Csrf], status_code=201)
 async def add_examples(body: ExamplesIn, user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
     """Add examples to an intent (at the end of its own block; they take effect with a new model)."""
-    version = await to_thread.run_sync(
-        _run, factory, lambda s: training_data.add_examples_saved(s, body.intent, body.examples, by=user.email)
+    version = await in_transaction(
+        factory, lambda s: training_data.add_examples_saved(s, body.intent, body.examples, by=user.email)
     )
     return _saved(version)
 
 
 @router.put("/examples", dependencies=[Csrf])
 async def edit_example(body: ExampleEditIn, user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
-    version = await to_thread.run_sync(
-        _run,
+    version = await in_transaction(
         factory,
         lambda s: training_data.edit_example_saved(s, body.intent, body.text, body.new_text, by=user.email),
     )
@@ -104,16 +97,15 @@ async def remove_example(
     user: AdminApi,
     factory: SessionFactoryDep,
 ) -> dict[str, Any]:
-    version = await to_thread.run_sync(
-        _run, factory, lambda s: training_data.remove_example_saved(s, intent, text, by=user.email)
+    version = await in_transaction(
+        factory, lambda s: training_data.remove_example_saved(s, intent, text, by=user.email)
     )
     return _saved(version)
 
 
 @router.post("/examples/move", dependencies=[Csrf])
 async def move_examples(body: ExamplesMoveIn, user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
-    version = await to_thread.run_sync(
-        _run,
+    version = await in_transaction(
         factory,
         lambda s: training_data.move_examples_saved(s, body.intent, body.texts, body.to, by=user.email),
     )
@@ -128,12 +120,12 @@ async def list_routes(user: AdminApi, factory: SessionFactoryDep) -> dict[str, A
         number, documents = _documents(session)
         return {"version": number, **training_data.routes(documents)}
 
-    return await to_thread.run_sync(_run, factory, work)
+    return await in_transaction(factory, work)
 
 
 @router.put("/routes/{intent}", dependencies=[Csrf])
 async def set_route(intent: str, body: RouteIn, user: AdminApi, factory: SessionFactoryDep) -> dict[str, Any]:
-    version = await to_thread.run_sync(
-        _run, factory, lambda s: training_data.set_route_saved(s, intent, body.target, by=user.email)
+    version = await in_transaction(
+        factory, lambda s: training_data.set_route_saved(s, intent, body.target, by=user.email)
     )
     return _saved(version)

@@ -26,7 +26,7 @@ from bot.db.models import Handoff, Message
 from bot.errors import DialogueUnavailableError
 from bot.services import console
 from bot.web.auth import AdminApi, AgentApi, AgentPage, csrf_protect, session_csrf
-from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep
+from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep, in_transaction
 
 router = APIRouter(tags=["console"])
 api = APIRouter(prefix="/console/api", tags=["console"])
@@ -78,28 +78,23 @@ class DisputeIn(BaseModel):
     resume: bool
 
 
-def _run(factory: Any, work: Any) -> Any:
-    with factory.begin() as session:
-        return work(session)
-
-
 # -- queue ----------------------------------------------------------------------------------------
 
 
 @api.get("/queue")
 async def get_queue(user: AgentApi, factory: SessionFactoryDep, clock: ClockDep) -> list[dict[str, Any]]:
-    return await to_thread.run_sync(_run, factory, lambda s: console.queue(s, now=clock()))
+    return await in_transaction(factory, lambda s: console.queue(s, now=clock()))
 
 
 @api.post("/handoffs/{handoff_id}/claim", dependencies=[Csrf])
 async def claim_handoff(handoff_id: int, user: AgentApi, factory: SessionFactoryDep, clock: ClockDep) -> dict:
-    handoff = await to_thread.run_sync(_run, factory, lambda s: console.claim(s, handoff_id, user, now=clock()))
+    handoff = await in_transaction(factory, lambda s: console.claim(s, handoff_id, user, now=clock()))
     return {"id": handoff.id, "status": handoff.status, "assigned_to": handoff.assigned_to}
 
 
 @api.post("/handoffs/{handoff_id}/release", dependencies=[Csrf])
 async def release_handoff(handoff_id: int, user: AgentApi, factory: SessionFactoryDep) -> dict:
-    handoff = await to_thread.run_sync(_run, factory, lambda s: console.release(s, handoff_id, user))
+    handoff = await in_transaction(factory, lambda s: console.release(s, handoff_id, user))
     return {"id": handoff.id, "status": handoff.status, "assigned_to": handoff.assigned_to}
 
 
@@ -107,9 +102,7 @@ async def release_handoff(handoff_id: int, user: AgentApi, factory: SessionFacto
 async def reassign_handoff(
     handoff_id: int, body: ReassignIn, user: AdminApi, factory: SessionFactoryDep, clock: ClockDep
 ) -> dict:
-    handoff = await to_thread.run_sync(
-        _run, factory, lambda s: console.reassign(s, handoff_id, user, body.to, now=clock())
-    )
+    handoff = await in_transaction(factory, lambda s: console.reassign(s, handoff_id, user, body.to, now=clock()))
     return {"id": handoff.id, "status": handoff.status, "assigned_to": handoff.assigned_to}
 
 
@@ -118,16 +111,14 @@ async def reassign_handoff(
 
 @api.get("/conversations/{conversation_id}")
 async def get_conversation(conversation_id: int, user: AgentApi, factory: SessionFactoryDep, clock: ClockDep) -> dict:
-    return await to_thread.run_sync(_run, factory, lambda s: console.conversation_view(s, conversation_id, now=clock()))
+    return await in_transaction(factory, lambda s: console.conversation_view(s, conversation_id, now=clock()))
 
 
 @api.get("/conversations/{conversation_id}/canned")
 async def get_canned(
     conversation_id: int, user: AgentApi, factory: SessionFactoryDep, settings: SettingsDep
 ) -> list[dict[str, str]]:
-    return await to_thread.run_sync(
-        _run, factory, lambda s: console.canned_replies(s, conversation_id, user, settings=settings)
-    )
+    return await in_transaction(factory, lambda s: console.canned_replies(s, conversation_id, user, settings=settings))
 
 
 @api.post("/conversations/{conversation_id}/reply", dependencies=[Csrf], status_code=201)
@@ -140,8 +131,7 @@ async def post_reply(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> dict:
-    queued = await to_thread.run_sync(
-        _run,
+    queued = await in_transaction(
         factory,
         lambda s: console.reply(
             s, conversation_id, user, text=body.text, template=body.template, settings=settings, now=clock()
@@ -153,7 +143,7 @@ async def post_reply(
 
 @api.post("/conversations/{conversation_id}/notes", dependencies=[Csrf], status_code=201)
 async def post_note(conversation_id: int, body: NoteIn, user: AgentApi, factory: SessionFactoryDep) -> dict:
-    note = await to_thread.run_sync(_run, factory, lambda s: console.add_note(s, conversation_id, user, body.text))
+    note = await in_transaction(factory, lambda s: console.add_note(s, conversation_id, user, body.text))
     return {"id": note.id}
 
 
@@ -165,8 +155,7 @@ async def post_promise(
     factory: SessionFactoryDep,
     clock: ClockDep,
 ) -> dict:
-    promise = await to_thread.run_sync(
-        _run,
+    promise = await in_transaction(
         factory,
         lambda s: console.agent_promise(
             s,
@@ -188,8 +177,7 @@ async def post_plan(
     factory: SessionFactoryDep,
     clock: ClockDep,
 ) -> dict:
-    plan = await to_thread.run_sync(
-        _run,
+    plan = await in_transaction(
         factory,
         lambda s: {
             "id": (
@@ -217,8 +205,7 @@ async def post_claim_decision(
     factory: SessionFactoryDep,
     clock: ClockDep,
 ) -> dict:
-    claim = await to_thread.run_sync(
-        _run,
+    claim = await in_transaction(
         factory,
         lambda s: console.decide_claim(s, conversation_id, user, claim_id, confirm=body.confirm, now=clock()),
     )
@@ -227,8 +214,8 @@ async def post_claim_decision(
 
 @api.post("/conversations/{conversation_id}/dispute", dependencies=[Csrf])
 async def post_dispute(conversation_id: int, body: DisputeIn, user: AgentApi, factory: SessionFactoryDep) -> dict:
-    account = await to_thread.run_sync(
-        _run, factory, lambda s: console.resolve_dispute(s, conversation_id, user, resume=body.resume)
+    account = await in_transaction(
+        factory, lambda s: console.resolve_dispute(s, conversation_id, user, resume=body.resume)
     )
     return {"account": account.ref, "status": account.status}
 
@@ -237,9 +224,7 @@ async def post_dispute(conversation_id: int, body: DisputeIn, user: AgentApi, fa
 async def post_resolve(
     conversation_id: int, request: Request, user: AgentApi, factory: SessionFactoryDep, clock: ClockDep
 ) -> dict:
-    resolution = await to_thread.run_sync(
-        _run, factory, lambda s: console.resolve(s, conversation_id, user, now=clock())
-    )
+    resolution = await in_transaction(factory, lambda s: console.resolve(s, conversation_id, user, now=clock()))
     recorded = True
     try:
         await request.app.state.rasa.append_events(resolution.rasa_sender, resolution.agent_turns)
