@@ -17,6 +17,7 @@ from bot.dialogue.rasa_server import RasaServer
 from bot.settings import PROJECT_ROOT, get_settings
 
 TOKEN = "bench-action-token"
+RASA_TOKEN = "bench-rasa-token"  # the bare-Rasa side of a benchmark presents it as a bearer token
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -50,6 +51,13 @@ def running_stack(
         "TAGIH_DATABASE_URL": db_url,
         "TAGIH_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "TAGIH_ACTION_TOKEN": TOKEN,
+        "TAGIH_RASA_TOKEN": RASA_TOKEN,
+        "TAGIH_SECRET_KEY": "bench-secret-key-not-for-production",
+        # every simulated debtor comes from this machine's address: no web chat rate limit here
+        "TAGIH_WEBCHAT_SENDER_PER_MINUTE": "0",
+        "TAGIH_WEBCHAT_ADDRESS_PER_MINUTE": "0",
+        # and the bench's debtors answer the identity check with a date of birth alone
+        "TAGIH_IDENTITY_SECOND_FACTOR": "off",
         "TAGIH_ENV": "test",
         "TAGIH_SCHEDULER": "false",
         **(env or {}),
@@ -79,6 +87,7 @@ def running_stack(
         port=rasa_port,
         action_url=f"http://127.0.0.1:{app_port}/actions/webhook",
         action_token=TOKEN,
+        rasa_token=RASA_TOKEN,
         tracker_db=tmp / "tracker.db",
         log_file=tmp / "rasa.log",
     )

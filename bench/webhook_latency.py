@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._stack import percentile, running_stack
+from bench._stack import RASA_TOKEN, percentile, running_stack
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.services.accounts import load_demo_if_empty
 
@@ -35,11 +35,13 @@ SCRIPT = [
 ]
 
 
-async def drive(url: str, conversations: int, rounds: int, prefix: str) -> tuple[list[float], float, int]:
+async def drive(
+    url: str, conversations: int, rounds: int, prefix: str, headers: dict[str, str] | None = None
+) -> tuple[list[float], float, int]:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=conversations * 2)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as client:
 
         async def conversation(index: int) -> None:
             nonlocal errors
@@ -71,12 +73,15 @@ def main() -> int:
     results: dict[str, dict] = {}
     with running_stack(tmp, db_url, app_port=8765, rasa_port=5765) as (app_url, rasa_url):
         ours = f"{app_url}/webhooks/rest/webhook"
-        theirs = f"{rasa_url}/webhooks/rest/webhook"
+        theirs = f"{rasa_url}/webhooks/tagih/webhook"  # Rasa's REST contract behind the token
+        bearer = {"rasa": {"Authorization": f"Bearer {RASA_TOKEN}"}, "tagih": None}
         asyncio.run(drive(ours, 4, 1, "warm-a"))
-        asyncio.run(drive(theirs, 4, 1, "warm-b"))
+        asyncio.run(drive(theirs, 4, 1, "warm-b", bearer["rasa"]))
         # Interleave the two paths so drift (caches, tracker size) affects both alike.
         for label, url in (("rasa", theirs), ("tagih", ours), ("rasa", theirs), ("tagih", ours)):
-            lat, elapsed, errors = asyncio.run(drive(url, args.conversations, max(1, args.rounds // 2), label))
+            lat, elapsed, errors = asyncio.run(
+                drive(url, args.conversations, max(1, args.rounds // 2), label, bearer[label])
+            )
             acc = results.setdefault(label, {"lat": [], "elapsed": 0.0, "errors": 0})
             acc["lat"] += lat
             acc["elapsed"] += elapsed
@@ -91,7 +96,7 @@ def main() -> int:
         p50, p95 = percentile(lat, 50) * 1000, percentile(lat, 95) * 1000
         rate = len(lat) / acc["elapsed"]
         summary[label] = (p50, p95, rate)
-        name = "Rasa REST channel directly" if label == "rasa" else "Tagih /webhooks/rest/webhook"
+        name = "Rasa REST contract directly" if label == "rasa" else "Tagih /webhooks/rest/webhook"
         print(f"| {name} | {len(lat)} | {acc['errors']} | {p50:.0f} | {p95:.0f} | {rate:.1f} |")
     overhead = (summary["tagih"][0] / summary["rasa"][0] - 1) * 100
     print(

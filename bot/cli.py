@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-
-from pydantic import SecretStr
 
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -127,11 +124,29 @@ def cmd_accounts_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def rasa_server_for(settings: Settings, model: Path, log_file: Path | None = None):  # type: ignore[no-untyped-def]
+    """The Rasa server ``tagih serve`` runs: on ``TAGIH_RASA_HOST`` (loopback unless set), whatever
+    ``TAGIH_HOST`` the app listens on, with the generated or configured secrets."""
+    from bot.dialogue.rasa_server import RasaServer
+
+    return RasaServer(
+        rasa_bin=settings.rasa_bin,
+        model=model,
+        host=settings.rasa_host,
+        port=settings.rasa_port,
+        action_url=settings.action_endpoint_url,
+        action_token=settings.secret("action_token"),
+        rasa_token=settings.secret("rasa_token"),
+        tracker_db=settings.rasa_tracker_db,
+        log_file=log_file,
+    )
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from bot.db.session import migrate
-    from bot.dialogue.rasa_server import RasaServer, RasaServerError
+    from bot.dialogue.rasa_server import RasaServerError
     from bot.services.models import startup_model
     from bot.web.app import create_app
 
@@ -148,25 +163,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if model is None:
         print("error: no trained model in nlu/models; run 'tagih train' (or 'make run')", file=sys.stderr)
         return 1
-    updates: dict[str, object] = {}
-    if settings.action_token is None:
-        updates["action_token"] = SecretStr(secrets.token_urlsafe(24))
     if "rasa_url" not in settings.model_fields_set:
-        updates["rasa_url"] = f"http://{settings.host}:{settings.rasa_port}"
-    settings = settings.model_copy(update=updates)
-    assert settings.action_token is not None
+        settings = settings.model_copy(update={"rasa_url": f"http://{settings.rasa_host}:{settings.rasa_port}"})
     log_file = PROJECT_ROOT / "var" / "rasa.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    rasa = RasaServer(
-        rasa_bin=settings.rasa_bin,
-        model=model,
-        host=settings.host,
-        port=settings.rasa_port,
-        action_url=settings.action_endpoint_url,
-        action_token=settings.action_token.get_secret_value(),
-        tracker_db=settings.rasa_tracker_db,
-        log_file=log_file,
-    )
+    rasa = rasa_server_for(settings, model, log_file)
     print(f"Starting Rasa with {model.name} (log: {log_file}) ...", flush=True)
     rasa.start()
     app_url = f"http://{settings.host}:{settings.port}"
@@ -286,7 +287,7 @@ def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def run() -> tuple[PlanReport, DispatchReport]:
-        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        rasa = RasaClient(settings.rasa_url, token=settings.secret("rasa_token"), timeout=settings.rasa_timeout_seconds)
         runtime = ChannelRuntime(settings, factory, rasa, ResponseCatalogue.from_domain(DOMAIN_FILE), channels)
         try:
             planned = run_plan(factory, args.now)
@@ -375,7 +376,7 @@ def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_flows_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.errors import NotFoundError
-    from bot.services.flows import export_all
+    from bot.services.flows import FlowError, export_all
 
     target = Path(args.directory)
     if target.exists() and any(target.iterdir()):
@@ -387,6 +388,11 @@ def cmd_flows_export(args: argparse.Namespace, settings: Settings) -> int:
             written = export_all(session, args.version, target)
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except FlowError as exc:  # a stored path that is not a flow path: nothing was written
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing was exported", file=sys.stderr)
         return 1
     print(f"Wrote {len(written)} files to {target}")
     return 0

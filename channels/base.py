@@ -4,6 +4,8 @@ statuses, the ``Channel`` protocol and one error tree. Adapters import only this
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,10 +70,13 @@ class StatusUpdate:
 
 @dataclass(frozen=True)
 class ParsedDelivery:
-    """Everything one webhook delivery carried."""
+    """Everything one webhook delivery carried. ``rejected`` says why parts of it were left out
+    (one bad message among good ones): the platform sent them and will not send them differently,
+    so they are recorded for operators instead of failing the whole delivery."""
 
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,66 @@ class VerificationError(ChannelError):
 
 class PayloadError(ChannelError):
     """The request body is not a payload this channel understands."""
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _reject_constant(name: str) -> Any:
+    raise PayloadError(f"not valid JSON: {name} is not a JSON number")
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    """A JSON path for messages; keys are escaped and cut short, as they come from the sender."""
+    text = "$" + "".join(
+        f"[{part}]" if isinstance(part, int) else "." + part[:40].encode("utf-8", "backslashreplace").decode()
+        for part in path
+    )
+    return text[:200]
+
+
+def _unstorable(text: str) -> str | None:
+    if text.isascii():
+        return "a NUL character" if "\x00" in text else None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (not valid Unicode)"
+    return "a NUL character" if "\x00" in text else None
+
+
+def load_json(body: bytes, *, max_depth: int = MAX_JSON_DEPTH, **options: Any) -> Any:
+    """Decode an untrusted JSON body, refusing what would fail later, far from here: nesting deep
+    enough to exhaust the stack, text that cannot be encoded as UTF-8 or stored (lone surrogates,
+    NUL), and numbers JSON does not have (NaN, Infinity, overflowing floats). ``options`` go to
+    :func:`json.loads` (e.g. ``parse_float=Decimal``)."""
+    options.setdefault("parse_constant", _reject_constant)
+    try:
+        data = json.loads(body, **options)
+    except RecursionError as exc:
+        raise PayloadError(f"JSON nested deeper than {max_depth} levels") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, oversized integers
+        raise PayloadError(f"not valid JSON: {exc}") from exc
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while pending:  # iterative, so the check itself cannot run out of stack
+        value, path = pending.pop()
+        if isinstance(value, (dict, list)) and len(path) >= max_depth:
+            raise PayloadError(f"JSON nested deeper than {max_depth} levels")
+        if isinstance(value, str):
+            problem = _unstorable(value)
+            if problem:
+                raise PayloadError(f"text at {_where(path)} contains {problem}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise PayloadError(f"number at {_where(path)} is out of range")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                problem = _unstorable(key)
+                if problem:
+                    raise PayloadError(f"a key at {_where(path)} contains {problem}")
+                pending.append((item, (*path, key)))
+        elif isinstance(value, list):
+            pending.extend((item, (*path, index)) for index, item in enumerate(value))
+    return data
 
 
 class SendError(ChannelError):
@@ -171,6 +236,7 @@ __all__ = [
     "DeliveryState",
     "InboundKind",
     "InboundMessage",
+    "MAX_JSON_DEPTH",
     "OutboundMessage",
     "OutsideWindowError",
     "ParsedDelivery",
@@ -184,4 +250,5 @@ __all__ = [
     "TemplateMessage",
     "TransientSendError",
     "VerificationError",
+    "load_json",
 ]

@@ -6,10 +6,13 @@ keep apart by using a fresh sender id each.
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,17 @@ import pytest
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.model import current_model
 from bot.dialogue.rasa_server import RasaServer
-from bot.services.accounts import load_demo_if_empty
-from tests.support import AppServer, LiveStack, channel_settings, fixed_clock, free_port, make_settings
+from bot.services.accounts import import_account_rows, load_demo_if_empty
+from tests.support import (
+    TEST_ACTION_TOKEN,
+    TEST_RASA_TOKEN,
+    AppServer,
+    LiveStack,
+    channel_settings,
+    fixed_clock,
+    free_port,
+    make_settings,
+)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +75,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory, graph_api: Any, bot_api
         model=model,
         port=rasa_port,
         action_url=f"http://127.0.0.1:{app_port}/actions/webhook",
-        action_token="test-action-token",
+        action_token=TEST_ACTION_TOKEN,
+        rasa_token=TEST_RASA_TOKEN,
         tracker_db=tmp / "rasa-tracker.db",
         log_file=tmp / "rasa.log",
     )
@@ -71,9 +84,54 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory, graph_api: Any, bot_api
         rasa.start()
         try:
             rasa.wait_ready()
-            yield LiveStack(app.url, rasa.url, settings, session_factory)
+            pid = rasa.process.pid if rasa.process else None
+            yield LiveStack(app.url, rasa.url, settings, session_factory, graph_api, pid)
         finally:
             rasa.stop()
+
+
+_debtor_counter = itertools.count(1)
+
+
+@dataclass
+class Debtor:
+    ref: str
+    phone: str
+    birth: str
+    language: str
+
+
+@pytest.fixture
+def new_debtor(live_stack: LiveStack):
+    def make(language: str = "id", amount: str = "1750000", due: str = "2026-11-15") -> Debtor:
+        n = next(_debtor_counter)
+        phone = f"+62813{random.randint(10_000_000, 99_999_999)}"
+        debtor = Debtor(
+            ref=f"CH-{random.randint(10000, 99999)}{n}",
+            phone=phone,
+            birth="1991-02-0" + str(n % 9 + 1),
+            language=language,
+        )
+        with live_stack.session_factory.begin() as session:
+            import_account_rows(
+                session,
+                [
+                    {
+                        "account_ref": debtor.ref,
+                        "name": f"Debitur {n}",
+                        "phone": phone,
+                        "language": language,
+                        "timezone": "Asia/Jakarta",
+                        "currency": "IDR",
+                        "amount_due": amount,
+                        "due_date": due,
+                        "birth_date": debtor.birth,
+                    }
+                ],
+            )
+        return debtor
+
+    return make
 
 
 @pytest.fixture

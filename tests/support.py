@@ -8,12 +8,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.models import Account
 from bot.settings import Settings
 
 # Monday 23 November 2026, 10:00 in Jakarta: inside contact hours for every demo debtor.
@@ -30,13 +33,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+TEST_ACTION_TOKEN = "test-action-token"
+TEST_RASA_TOKEN = "test-rasa-token"
+
+
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "TAGIH_ENV": "test",
         "TAGIH_DATABASE_URL": f"sqlite:///{tmp / 'tagih.db'}",
-        "TAGIH_ACTION_TOKEN": SecretStr("test-action-token"),
+        "TAGIH_ACTION_TOKEN": SecretStr(TEST_ACTION_TOKEN),
+        "TAGIH_RASA_TOKEN": SecretStr(TEST_RASA_TOKEN),
+        "TAGIH_SECRET_KEY": SecretStr("test-secret-key"),
         "TAGIH_RASA_TRACKER_DB": tmp / "rasa-tracker.db",
         "TAGIH_SCHEDULER": False,  # tests drive the scheduler explicitly, with a fixed clock
+        # Every test writes from 127.0.0.1 and the live stack lasts the whole session, far beyond a
+        # human's rate; tests/security/test_rate_limits.py sets its own limits.
+        "TAGIH_WEBCHAT_SENDER_PER_MINUTE": 60_000,
+        "TAGIH_WEBCHAT_ADDRESS_PER_MINUTE": 600_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
@@ -61,7 +74,6 @@ def channel_settings(graph_base_url: str, bot_base_url: str) -> dict[str, object
         "TELEGRAM_WEBHOOK_SECRET": SecretStr(TELEGRAM_SECRET),
         "TELEGRAM_API_BASE_URL": bot_base_url,
         "TAGIH_SEND_BACKOFF_SECONDS": 0.05,
-        "TAGIH_SECRET_KEY": SecretStr("test-secret-key"),
     }
 
 
@@ -97,13 +109,46 @@ class LiveStack:
     rasa_url: str
     settings: Settings
     session_factory: sessionmaker[Session]
+    graph_api: Any = None  # the fake WhatsApp Cloud API the app sends to (identity codes among others)
+    rasa_pid: int | None = None
 
-    def say(self, sender: str, message: str) -> list[dict]:
-        response = httpx.post(
-            f"{self.app_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
-        )
+    def say(self, sender: str, message: str, *, address: str | None = None) -> list[dict]:
+        """One web chat turn. ``address``: a loopback address to send from (127.0.0.2 and so on), so
+        a test's wrong identity answers count against an address of its own."""
+        transport = httpx.HTTPTransport(local_address=address) if address else None
+        with httpx.Client(transport=transport, timeout=60) as client:
+            response = client.post(f"{self.app_url}/webhooks/rest/webhook", json={"sender": sender, "message": message})
         assert response.status_code == 200, response.text
         return response.json()
+
+    def sent_code(self, phone: str, *, after: int = 0) -> str:
+        """The newest identity code sent to ``phone`` on WhatsApp (after the first ``after`` requests)."""
+        for request in reversed(self.graph_api.requests[after:]):
+            body = request["json"]
+            template = body.get("template") or {}
+            if (
+                body.get("to") == phone.lstrip("+")
+                and template.get("name") == self.settings.whatsapp_code_template_name
+            ):
+                return template["components"][0]["parameters"][0]["text"]
+        raise AssertionError(f"no identity code was sent to {phone}")
+
+    def identify(
+        self, sender: str, ref: str, birth: str, *, phone: str | None = None, address: str | None = None
+    ) -> list[dict]:
+        """Answer the identity check (the bot has just asked for the account number): reference, date
+        of birth and, when the bot says it sent one, the code from the debtor's WhatsApp."""
+        self.say(sender, ref, address=address)
+        before = len(self.graph_api.requests) if self.graph_api is not None else 0
+        replies = self.say(sender, birth, address=address)
+        text = " ".join(r.get("text") or "" for r in replies)
+        if "kode verifikasi" in text or "verification code" in text:
+            if phone is None:
+                with self.session_factory() as session:
+                    phone = session.scalar(select(Account).where(Account.ref == ref)).debtor.phone
+            assert phone is not None
+            replies = self.say(sender, self.sent_code(phone, after=before), address=address)
+        return replies
 
 
 def wait_until(predicate: object, *, seconds: float = 30.0, interval: float = 0.1) -> object:

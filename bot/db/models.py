@@ -595,7 +595,10 @@ class ModelActivation(Base):
 # -- security: identity checks, channel links, rejected deliveries --------------------------------
 
 IDENTITY_FACTORS = ("birth_date", "code")
-IDENTITY_OUTCOMES = ("verified", "mismatch", "code_sent", "code_unavailable", "locked", "throttled")
+IDENTITY_OUTCOMES = ("verified", "mismatch", "code_sent", "code_unavailable", "expired", "locked", "throttled")
+IDENTITY_REPLIES = (
+    "verified", "code_prompt", "mismatch", "code_mismatch", "code_failed", "expired", "throttled", "locked"
+)  # fmt: skip
 IDENTITY_STEPS = ("birth_date", "code")
 LINK_REQUEST_STATUSES = ("pending", "approved", "rejected", "expired")
 
@@ -610,21 +613,24 @@ class IdentityAttempt(Base):
     __table_args__ = (
         _one_of("factor", IDENTITY_FACTORS),
         _one_of("outcome", IDENTITY_OUTCOMES),
+        _one_of("reply", IDENTITY_REPLIES),
         Index("ix_identity_attempts_ref_key_at", "ref_key", "at"),
         Index("ix_identity_attempts_address_at", "address", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
-    )
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(128))
     ref_key: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     factor: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(24))
+    # What the dialogue tells the sender (with a second factor, a wrong date gets the same reply as a
+    # right one) and, when slowed down, for how long.
+    reply: Mapped[str] = mapped_column(String(24))
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

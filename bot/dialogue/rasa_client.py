@@ -26,6 +26,8 @@ from bot.errors import ConflictError, DialogueUnavailableError, TagihError
 
 # Answers after which Rasa has certainly not processed the request.
 RETRY_STATUSES = frozenset({409, 502, 503, 504})
+# The token-checked input channel (nlu/connectors/tagih_channel.py); Rasa's open `rest` is off.
+MESSAGE_PATH = "/webhooks/tagih/webhook"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -108,15 +110,19 @@ class RasaClient:
         self,
         base_url: str,
         *,
+        token: str | None = None,
         timeout: float = 30.0,
         client: httpx.AsyncClient | None = None,
         retry_seconds: float | None = None,
         swap_wait: float = 120.0,
     ):
+        # The Rasa HTTP API takes the token as ?token=, the input channel as a bearer token.
         self._client = client or httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=timeout,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            params={"token": token} if token else None,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
         )
         self._retry_seconds = min(timeout, 15.0) if retry_seconds is None else retry_seconds
         self._swap_wait = swap_wait
@@ -132,7 +138,7 @@ class RasaClient:
 
     async def send_message(self, sender: str, text: str) -> list[dict[str, Any]]:
         """Run one user turn through Rasa's REST channel and return the bot's replies."""
-        return await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text})
+        return await self._post(MESSAGE_PATH, {"sender": sender, "message": text})
 
     async def set_slots(self, sender: str, slots: dict[str, Any]) -> None:
         """Tell a running Rasa conversation what the app learned (e.g. the sender was verified)."""

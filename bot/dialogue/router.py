@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Conversation, Message
 from bot.dialogue.rasa_client import RasaClient
+from bot.messaging.codes import CodeSender
 from bot.services.conversations import get_or_create_conversation, record_inbound, record_outbound
+from bot.services.identity_checks import CodeDelivery, IdentityScreen
 from bot.services.language import guess_language
 
 
@@ -23,15 +25,29 @@ class RoutedTurn:
     conversation_id: int
     rasa_sender: str
     bot_may_reply: bool
+    dialogue_text: str
+    code: CodeDelivery | None = None
 
 
 class ConversationRouter:
-    def __init__(self, session_factory: sessionmaker[Session], rasa: RasaClient, *, default_language: str) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        rasa: RasaClient,
+        *,
+        default_language: str,
+        screen: IdentityScreen | None = None,
+        codes: CodeSender | None = None,
+    ) -> None:
         self._sessions = session_factory
         self._rasa = rasa
         self._default_language = default_language
+        self._screen = screen
+        self._codes = codes
 
-    def _store_inbound(self, channel: str, sender_id: str, text: str, channel_message_id: str | None) -> RoutedTurn:
+    def _store_inbound(
+        self, channel: str, sender_id: str, text: str, channel_message_id: str | None, address: str
+    ) -> RoutedTurn:
         with self._sessions.begin() as session:
             conversation, created = get_or_create_conversation(
                 session,
@@ -39,12 +55,20 @@ class ConversationRouter:
                 sender_id=sender_id,
                 language=guess_language(text, self._default_language),
             )
-            message = record_inbound(session, conversation, text=text, channel_message_id=channel_message_id)
+            # Identity answers are checked here and never stored or passed on as typed.
+            screened = self._screen(session, conversation, text, address=address) if self._screen else None
+            stored, dialogue_text = (screened.stored_text, screened.dialogue_text) if screened else (text, text)
+            payload = {"identity_answer": screened.answer} if screened and screened.answer else None
+            message = record_inbound(
+                session, conversation, text=stored, channel_message_id=channel_message_id, payload=payload
+            )
             return RoutedTurn(
                 message_id=message.id,
                 conversation_id=conversation.id,
                 rasa_sender=conversation.rasa_sender_id,
                 bot_may_reply=conversation.status == "bot",
+                dialogue_text=dialogue_text,
+                code=screened.delivery if screened else None,
             )
 
     def _store_replies(self, turn: RoutedTurn, replies: list[dict[str, Any]]) -> None:
@@ -57,13 +81,25 @@ class ConversationRouter:
             message.processed_at = datetime.now(timezone.utc)
 
     async def handle(
-        self, *, channel: str, sender_id: str, text: str, channel_message_id: str | None = None
+        self,
+        *,
+        channel: str,
+        sender_id: str,
+        text: str,
+        channel_message_id: str | None = None,
+        address: str | None = None,
     ) -> list[dict[str, Any]]:
-        turn = await to_thread.run_sync(self._store_inbound, channel, sender_id, text, channel_message_id)
+        """``address`` is where the message came from (the client's IP for web chat): wrong identity
+        answers are counted per address as well as per account and conversation."""
+        turn = await to_thread.run_sync(
+            self._store_inbound, channel, sender_id, text, channel_message_id, address or f"{channel}:{sender_id}"
+        )
+        if turn.code is not None and self._codes is not None:
+            await self._codes.send(turn.code)
         if not turn.bot_may_reply:
             await to_thread.run_sync(self._store_replies, turn, [])
             return []
-        replies = await self._rasa.send_message(turn.rasa_sender, text)
+        replies = await self._rasa.send_message(turn.rasa_sender, turn.dialogue_text)
         replies = [{k: v for k, v in r.items() if k != "recipient_id"} for r in replies]
         await to_thread.run_sync(self._store_replies, turn, replies)
         return replies

@@ -7,6 +7,7 @@ repeated delivery is recognised and stored once. Delivery receipts update the ou
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Conversation, Message
+from bot.db.models import Conversation, InboundRejection, Message
 from bot.services.contact import record_opt_out
 from bot.services.conversations import get_or_create_conversation
 from channels.base import InboundMessage, ParsedDelivery, StatusUpdate
@@ -24,6 +25,17 @@ from channels.base import InboundMessage, ParsedDelivery, StatusUpdate
 _STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 OUTSIDE_WINDOW = "131047"
 USER_STOPPED_MARKETING = "131050"
+EXCERPT_BYTES = 2000
+MAX_REASON_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a verified delivery (or part of it) can never be processed, with the body it came in."""
+
+    channel: str
+    reason: str
+    body: bytes
 
 
 @dataclass
@@ -31,6 +43,7 @@ class StoredDelivery:
     new_message_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
     resend_ids: list[int] = field(default_factory=list)
+    rejection: str | None = None  # why (part of) the delivery was stored as rejected
 
 
 def _jsonable(message: InboundMessage) -> dict[str, Any]:
@@ -110,12 +123,54 @@ def _apply_status(session: Session, status: StatusUpdate, result: StoredDelivery
         row.delivery_status = status.status
 
 
+def storable(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with what a database refuses escaped: lone surrogates
+    become ``\\udNNN``, NUL becomes ``\\x00``."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def excerpt(body: bytes) -> str:
+    """The start of a body as text that can always be stored and shown (bytes that are not UTF-8
+    become ``\\xNN``; JSON escapes such as ``\\ud800`` are plain ASCII and stay as they are)."""
+    return storable(body[:EXCERPT_BYTES].decode("utf-8", "backslashreplace"), EXCERPT_BYTES * 4)
+
+
+def _store_rejection(session: Session, rejection: Rejection) -> str:
+    """One row per distinct body: a platform re-sending the same delivery is not recorded twice.
+    Returns the reason as stored."""
+    digest = hashlib.sha256(rejection.body).hexdigest()
+    reason = storable(rejection.reason, MAX_REASON_CHARS)
+    known = session.scalar(
+        select(InboundRejection.id).where(
+            InboundRejection.channel == rejection.channel, InboundRejection.body_sha256 == digest
+        )
+    )
+    if known is None:
+        session.add(
+            InboundRejection(
+                channel=rejection.channel,
+                reason=reason,
+                body_sha256=digest,
+                body_size=len(rejection.body),
+                excerpt=excerpt(rejection.body),
+            )
+        )
+    return reason
+
+
 def store_delivery(
-    session_factory: sessionmaker[Session], delivery: ParsedDelivery, *, default_language: str
+    session_factory: sessionmaker[Session],
+    delivery: ParsedDelivery,
+    *,
+    default_language: str,
+    rejection: Rejection | None = None,
 ) -> StoredDelivery:
-    """Write the whole delivery in one transaction; the caller acknowledges only after this."""
+    """Write the whole delivery, and what of it was rejected, in one transaction; the caller
+    acknowledges only after this."""
     result = StoredDelivery()
     with session_factory.begin() as session:
+        if rejection is not None:
+            result.rejection = _store_rejection(session, rejection)
         for message in delivery.messages:
             row_id = _store_message(session, message, default_language)
             if row_id is None:

@@ -21,11 +21,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import Conversation, Debtor, Message
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
-from bot.errors import DialogueUnavailableError
+from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, NotFoundError
+from bot.messaging.codes import CodeSender
 from bot.messaging.outbox import Outbox
 from bot.services.audit import audit
 from bot.services.identity import debtor_by_phone, debtor_by_telegram_chat, link_conversation
-from bot.services.linking import read_link_token
+from bot.services.identity_checks import CodeDelivery, IdentityScreen
+from bot.services.linking import (
+    DECISION,
+    Notice,
+    consume_link_token,
+    decide_link_request,
+    link_telegram_chat,
+    read_link_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +52,8 @@ class _Plan:
     account_ref: str | None = None
     callback_id: str | None = None
     channel: str = ""
+    code: CodeDelivery | None = None
+    elsewhere: list[tuple[int, list[int]]] = field(default_factory=list)
 
 
 class InboundProcessor:
@@ -56,6 +67,8 @@ class InboundProcessor:
         company_name: str,
         link_secret: str,
         answer_callback: Callable[[str, str], Awaitable[None]] | None = None,
+        screen: IdentityScreen | None = None,
+        codes: CodeSender | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         retry_delay: float = 5.0,
     ) -> None:
@@ -66,6 +79,8 @@ class InboundProcessor:
         self._company = company_name
         self._link_secret = link_secret
         self._answer_callback = answer_callback
+        self._screen = screen
+        self._codes = codes
         self._clock = clock
         self._retry_delay = retry_delay
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -78,26 +93,59 @@ class InboundProcessor:
     def _render(self, name: str, language: str) -> dict[str, Any]:
         return self._responses.render(name, language, company_name=self._company)
 
-    def _identify(self, session: Session, conversation: Conversation, payload: dict[str, Any]) -> list[str]:
+    def _queue_notices(self, session: Session, notices: list[Notice]) -> list[tuple[int, list[int]]]:
+        """Queue messages for other conversations (e.g. the debtor's chat on file) in this transaction."""
+        queued = []
+        for notice in notices:
+            target = session.get(Conversation, notice.conversation_id)
+            assert target is not None
+            rendered = self._responses.render(
+                notice.response, target.language or "id", company_name=self._company, **notice.values
+            )
+            rows = self._outbox.enqueue_sync(session, target, [rendered], author="bot")
+            queued.append((target.id, [row.id for row in rows]))
+        return queued
+
+    def _link(self, session: Session, conversation: Conversation, debtor: Debtor, *, how: str) -> list[Notice]:
+        if conversation.channel != "telegram":
+            link_conversation(session, conversation, debtor, how=how, now=self._clock())
+            return [Notice(conversation.id, "utter_telegram_linked")]
+        outcome = link_telegram_chat(session, conversation, debtor, how=how, now=self._clock())
+        return [Notice(conversation.id, "utter_telegram_linked")] if outcome.linked else outcome.notices
+
+    def _identify(
+        self, session: Session, conversation: Conversation, payload: dict[str, Any], text: str | None
+    ) -> list[Notice]:
         """Link the sender to a debtor where the channel proves who they are; return notices to send."""
         kind = payload.get("kind")
         now = self._clock()
+        decision = DECISION.match((text or "").strip()) if kind in ("button", "text") else None
+        if decision is not None:
+            try:
+                outcome = decide_link_request(
+                    session,
+                    int(decision.group(2)),
+                    approve=decision.group(1) == "approve",
+                    by=f"debtor:{conversation.channel}:{conversation.sender_id}",
+                    now=now,
+                    via=conversation,
+                )
+            except (NotFoundError, ConflictError, ForbiddenError) as exc:
+                logger.info("link decision from conversation %s not applied: %s", conversation.id, exc)
+                return []
+            return outcome.notices
         if kind == "start" and payload.get("start_token"):
-            debtor_id = read_link_token(self._link_secret, payload["start_token"], now=now)
+            token = payload["start_token"]
+            debtor_id = read_link_token(self._link_secret, token, now=now)
             debtor = session.get(Debtor, debtor_id) if debtor_id else None
-            if debtor is None:
-                return ["utter_link_invalid"]
-            debtor.telegram_chat_id = conversation.sender_id
-            link_conversation(session, conversation, debtor, how="telegram_deep_link", now=now)
-            return ["utter_telegram_linked"]
+            if debtor is None or not consume_link_token(session, token, now=now):
+                return [Notice(conversation.id, "utter_link_invalid")]
+            return self._link(session, conversation, debtor, how="telegram_deep_link")
         if kind == "contact" and payload.get("contact_phone"):
             debtor = debtor_by_phone(session, payload["contact_phone"])
             if debtor is None:
-                return ["utter_contact_not_found"]
-            if conversation.channel == "telegram":
-                debtor.telegram_chat_id = conversation.sender_id
-            link_conversation(session, conversation, debtor, how="shared_contact", now=now)
-            return ["utter_telegram_linked"]
+                return [Notice(conversation.id, "utter_contact_not_found")]
+            return self._link(session, conversation, debtor, how="shared_contact")
         if conversation.verified:
             return []
         if conversation.channel == "whatsapp":
@@ -119,10 +167,20 @@ class InboundProcessor:
             assert conversation is not None
             payload = message.payload or {}
             was_verified = conversation.verified
-            notices = self._identify(session, conversation, payload)
+            found = self._identify(session, conversation, payload, message.text)
+            notices = [n.response for n in found if n.conversation_id == conversation.id and not n.values]
+            elsewhere = self._queue_notices(
+                session, [n for n in found if n.conversation_id != conversation.id or n.values]
+            )
             kind = payload.get("kind")
+            decided = kind in ("button", "text") and DECISION.match((message.text or "").strip()) is not None
+            # linked by the channel itself (a number on file, a linked chat); an identity check
+            # answered below is completed by the dialogue, which sets its own slots
+            newly_linked = conversation.verified and not was_verified
             text: str | None
-            if kind in ("text", "button"):
+            if decided:
+                text = None  # a link decision is for the app, not the dialogue
+            elif kind in ("text", "button"):
                 text = message.text
             elif kind in ("start", "contact"):
                 text = "/greet"
@@ -141,6 +199,19 @@ class InboundProcessor:
             else:
                 notices.append("utter_unsupported_message")
                 text = None
+            code = None
+            if text and self._screen is not None:
+                # Identity answers are checked here; neither database keeps them as typed.
+                address = f"{conversation.channel}:{conversation.sender_id}"
+                screened = self._screen(session, conversation, text, address=address)
+                if screened is not None:
+                    message.text = screened.stored_text
+                    message.payload = {
+                        **payload,
+                        "raw": {"withheld": "identity answer"},
+                        "identity_answer": screened.answer,
+                    }
+                    text, code = screened.dialogue_text, screened.delivery
             if conversation.status != "bot":
                 text = None  # a person owns the conversation: the bot stays silent
                 notices = []
@@ -150,10 +221,12 @@ class InboundProcessor:
                 language=conversation.language or "id",
                 dialogue_text=text,
                 notices=notices,
-                newly_verified=conversation.verified and not was_verified,
+                newly_verified=newly_linked,
                 account_ref=conversation.account.ref if conversation.account else None,
                 callback_id=payload.get("callback_id"),
                 channel=conversation.channel,
+                code=code,
+                elsewhere=elsewhere,
             )
 
     def _complete(self, message_id: int, plan: _Plan, replies: list[dict[str, Any]]) -> list[int]:
@@ -179,6 +252,8 @@ class InboundProcessor:
                     await self._answer_callback(plan.channel, plan.callback_id)
                 except Exception:  # answering a button press is a courtesy; never block the reply
                     logger.warning("could not answer callback %s", plan.callback_id, exc_info=True)
+            if plan.code is not None and self._codes is not None:
+                await self._codes.send(plan.code)
             if plan.newly_verified:
                 await self._rasa.set_slots(
                     plan.rasa_sender, {"verified": True, "language": plan.language, "account_ref": plan.account_ref}
@@ -189,6 +264,8 @@ class InboundProcessor:
                 replies = [{k: v for k, v in r.items() if k != "recipient_id"} for r in replies]
             ids = await to_thread.run_sync(partial(self._complete, message_id, plan, replies))
         self._outbox.submit(ids, conversation_id=plan.conversation_id)
+        for conversation_id, message_ids in plan.elsewhere:
+            self._outbox.submit(message_ids, conversation_id=conversation_id)
 
     async def worker(self) -> None:
         while True:

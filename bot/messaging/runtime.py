@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
-from bot.messaging.inbox import StoredDelivery, pending_outbound, store_delivery, unprocessed_inbound
+from bot.messaging.codes import CodeSender
+from bot.messaging.inbox import Rejection, StoredDelivery, pending_outbound, store_delivery, unprocessed_inbound
 from bot.messaging.outbox import Outbox, OutboxPolicy
 from bot.messaging.processor import InboundProcessor
 from bot.messaging.ratelimit import KeyedBuckets, TokenBucket
+from bot.services.identity_checks import IdentityScreen
 from bot.settings import Settings
-from channels.base import Channel, ParsedDelivery
+from channels.base import Channel, ParsedDelivery, PayloadError
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +70,29 @@ class ChannelRuntime:
             limiters={"whatsapp": whatsapp_limit, "telegram": telegram_limit},
             clock=clock,
         )
+        self.codes = CodeSender(
+            session_factory,
+            self.channels,
+            responses,
+            company_name=settings.company_name,
+            template_name=settings.whatsapp_code_template_name,
+            template_languages={
+                "id": settings.whatsapp_template_language_id,
+                "en": settings.whatsapp_template_language_en,
+            },
+            clock=clock,
+        )
+        self.identity_screen = IdentityScreen.from_settings(settings, self.channels, clock)
         self.processor = InboundProcessor(
             session_factory,
             rasa,
             self.outbox,
             responses,
             company_name=settings.company_name,
-            link_secret=settings.secret_key.get_secret_value(),
+            link_secret=settings.secret("secret_key"),
             answer_callback=self._answer_callback,
+            screen=self.identity_screen,
+            codes=self.codes,
             clock=clock,
         )
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,14 +117,32 @@ class ChannelRuntime:
         self._stop_polling = stop
 
         async def handle(body: bytes) -> None:
-            await self.accept(adapter, adapter.parse(body))
+            await self.receive(adapter, body)
 
         self._tasks.append(asyncio.create_task(adapter.poll(handle, stop=stop)))  # type: ignore[attr-defined]
 
-    async def accept(self, adapter: Channel, delivery: ParsedDelivery) -> StoredDelivery:
+    async def receive(self, adapter: Channel, body: bytes) -> StoredDelivery:
+        """Parse and persist a verified body. What can never be processed (the whole body, or some
+        messages in it) is stored as a rejection rather than raised: the platform sent it and would
+        only send it again, so the caller acknowledges it like any other delivery."""
+        try:
+            delivery = adapter.parse(body)
+        except PayloadError as exc:
+            delivery = ParsedDelivery(rejected=(str(exc),))
+        rejection = None
+        if delivery.rejected:
+            rejection = Rejection(adapter.name, "; ".join(delivery.rejected), body)
+            logger.warning("%s delivery rejected: %r", adapter.name, rejection.reason[:500])
+        return await self.accept(adapter, delivery, rejection=rejection)
+
+    async def accept(
+        self, adapter: Channel, delivery: ParsedDelivery, *, rejection: Rejection | None = None
+    ) -> StoredDelivery:
         """Persist, then schedule processing. Returns once the delivery is safely stored."""
         stored = await to_thread.run_sync(
-            lambda: store_delivery(self._sessions, delivery, default_language=self.settings.default_language)
+            lambda: store_delivery(
+                self._sessions, delivery, default_language=self.settings.default_language, rejection=rejection
+            )
         )
         self.processor.submit(stored.new_message_ids)
         for message_id in stored.resend_ids:

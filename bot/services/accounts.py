@@ -47,8 +47,10 @@ from bot.db.models import (
     ContactPreference,
     Debtor,
     InstallmentPlan,
+    LinkRequest,
     utcnow,
 )
+from bot.services.identity_checks import account_security
 
 __all__ = [
     "DEMO_CSV",
@@ -826,4 +828,14 @@ def account_snapshot(session: Session, ref: str, *, now: datetime | None = None)
             }
             for p in sorted(preferences.values(), key=lambda p: p.id)
         ],
+        # identity checks against this account: failures, a lock, channel links waiting for a decision
+        "identity": {
+            **account_security(session, account, now=now),
+            "pending_link_requests": [
+                {"id": r.id, "channel": r.channel, "how": r.how, "created_at": _iso(r.created_at)}
+                for r in session.scalars(
+                    select(LinkRequest).where(LinkRequest.debtor_id == debtor.id, LinkRequest.status == "pending")
+                )
+            ],
+        },
     }

@@ -1,6 +1,12 @@
 """What agents do in the console: the handoff queue, a conversation, replies, notes, account actions,
 and handing the conversation back to the bot. Every action is audited with the agent's email.
 
+Who may open a conversation (:func:`open_conversation`): an agent only one that has or had a handoff,
+i.e. one a debtor or the bot brought to people; an admin any, since admins answer for what the bot
+says and may need to read a conversation that never reached a person. Anyone else's id is answered
+exactly like an unknown id (404), so ids cannot be probed; every view is audited
+(``conversation.viewed``).
+
 Functions run inside the caller's transaction and do not commit; web routes own the transactions.
 """
 
@@ -168,9 +174,18 @@ def reassign(session: Session, handoff_id: int, admin: User, to_email: str, *, n
     return handoff
 
 
-def _conversation(session: Session, conversation_id: int) -> Conversation:
+def may_open(session: Session, conversation: Conversation, user: User) -> bool:
+    """Admins any conversation; agents one that has or had a handoff (open, claimed or resolved)."""
+    if user.role == "admin":
+        return True
+    return session.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation.id).limit(1)) is not None
+
+
+def open_conversation(session: Session, conversation_id: int, user: User) -> Conversation:
+    """The conversation if ``user`` may open it; otherwise the same :class:`NotFoundError` as for
+    an id that does not exist. Every per-conversation route goes through here."""
     conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or not may_open(session, conversation, user):
         raise NotFoundError(f"no conversation {conversation_id}")
     return conversation
 
@@ -188,8 +203,10 @@ def inside_window(conversation: Conversation, now: datetime) -> bool:
     return conversation.last_inbound_at is not None and now - conversation.last_inbound_at <= WHATSAPP_WINDOW
 
 
-def conversation_view(session: Session, conversation_id: int, *, now: datetime) -> dict[str, Any]:
-    conversation = _conversation(session, conversation_id)
+def conversation_view(session: Session, conversation_id: int, user: User, *, now: datetime) -> dict[str, Any]:
+    """Everything the console shows about a conversation; the view is audited."""
+    conversation = open_conversation(session, conversation_id, user)
+    _log(session, user, "conversation.viewed", conversation.id, role=user.role)
     messages = session.scalars(
         select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
     ).all()
@@ -278,7 +295,7 @@ def reply(
     """Queue an agent's message on the debtor's channel (the outbox sends it).
 
     Outside WhatsApp's 24-hour window only the approved template may be sent."""
-    conversation = _conversation(session, conversation_id)
+    conversation = open_conversation(session, conversation_id, user)
     _require_owner(session, conversation, user)
     if conversation.channel == "web":
         raise ConflictError("web chat visitors cannot be messaged first; answer them when they write again")
@@ -315,7 +332,7 @@ def reply(
 
 
 def add_note(session: Session, conversation_id: int, user: User, text: str) -> Note:
-    conversation = _conversation(session, conversation_id)
+    conversation = open_conversation(session, conversation_id, user)
     body = text.strip()
     if not body:
         raise PolicyError("empty", "the note is empty")
@@ -333,7 +350,7 @@ def _default_canned() -> list[dict[str, Any]]:
 
 def canned_replies(session: Session, conversation_id: int, user: User, *, settings: Settings) -> list[dict[str, str]]:
     """Canned replies in the conversation's language, placeholders filled from its account."""
-    conversation = _conversation(session, conversation_id)
+    conversation = open_conversation(session, conversation_id, user)
     flow = session.scalar(select(FlowVersion.documents).order_by(FlowVersion.number.desc()).limit(1))
     stored = session.scalar(
         select(ConfigDocument.body)
@@ -367,7 +384,7 @@ def agent_policy(session: Session) -> ArrangementPolicy:
 
 
 def _owned_account(session: Session, conversation_id: int, user: User) -> tuple[Conversation, Account]:
-    conversation = _conversation(session, conversation_id)
+    conversation = open_conversation(session, conversation_id, user)
     _require_owner(session, conversation, user)
     if conversation.account is None:
         raise ConflictError("the conversation is not linked to an account (identity not verified)")
@@ -466,7 +483,7 @@ class Resolution:
 
 def resolve(session: Session, conversation_id: int, user: User, *, now: datetime) -> Resolution:
     """Hand the conversation back to the bot; returns the agent's turns for the Rasa tracker."""
-    conversation = _conversation(session, conversation_id)
+    conversation = open_conversation(session, conversation_id, user)
     handoff = _require_owner(session, conversation, user)
     handoff.status, handoff.resolved_at = "resolved", now
     conversation.status = "bot"

@@ -4,7 +4,8 @@ A version holds every file an admin can change, by repository path: the Rasa tra
 ``nlu/`` (config, domain with the bot's responses, NLU examples, rules, stories), the reminder ladder,
 the canned replies and the collection policy. The repository's files are version 1; each change
 writes a new version (who, when, what) and any version can be restored (as a new version). The YAML stays the source
-format: a version exports to files and imports from them.
+format: a version exports to files and imports from them. Its paths are a closed set (:func:`path_problem`), checked
+on every save and import and again on every export, which never writes through a symlink.
 
 Responses, the ladder, canned replies and the policy are read from the newest version at run time
 (live, no training); training examples, intents and rules need a new model (see bot/services/models.py).
@@ -13,8 +14,11 @@ Responses, the ladder, canned replies and the policy are read from the newest ve
 from __future__ import annotations
 
 import difflib
+import os
+import re
+import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +31,20 @@ from bot.dialogue.responses import ResponseCatalogue
 from bot.errors import NotFoundError, PolicyError
 from bot.settings import PROJECT_ROOT
 
+CONFIG = "nlu/config.yml"
 DOMAIN = "nlu/domain.yml"
 LADDER = "scheduler/ladder.yml"
 CANNED = "bot/data/canned_replies.yml"
 POLICY = "bot/data/policy.yml"
 TRAINING_PREFIX = "nlu/"
+TRAINING_DATA_PREFIX = "nlu/data/"
+TRAINING_DATA_SUFFIXES = (".yml", ".yaml")
+FIXED_DOCUMENTS = (CONFIG, DOMAIN, LADDER, CANNED, POLICY)
+MAX_PATH_CHARS = 200
 LANGUAGES = ("id", "en")
 MAX_TEXT = 2000
+
+_PATH_CHARACTERS = re.compile(r"^[A-Za-z0-9_./-]+$")
 
 
 class FlowError(PolicyError):
@@ -44,8 +55,51 @@ class FlowError(PolicyError):
         self.problems = problems
 
 
+# ---------------------------------------------------------------------------------------------------
+# Paths: a flow version's file names become file names on disk (export, training), so every path
+# going in (API edits, imports, saves) and out (exports) passes the same check.
+
+
+def path_problem(path: object) -> str | None:
+    """Why ``path`` cannot name a file of the flow set, or None when it can.
+
+    A flow path is a relative POSIX path without ``..``, ``.`` or empty segments, backslashes or
+    control characters, made of letters, digits, ``_``, ``-``, ``.`` and ``/``: a training file under
+    ``nlu/data/`` (``.yml``/``.yaml``) or one of :data:`FIXED_DOCUMENTS`. Checked as text, so a
+    version stored before this check existed is caught before it reaches the file system."""
+    if not isinstance(path, str) or not path:
+        return "is empty"
+    if len(path) > MAX_PATH_CHARS:
+        return f"is longer than {MAX_PATH_CHARS} characters"
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in path):
+        return "contains a control character"
+    if "\\" in path:
+        return "contains a backslash (use '/')"
+    if path.startswith("/"):
+        return "is absolute (give it relative to the flow set, e.g. nlu/data/rules.yml)"
+    segments = path.split("/")
+    if ".." in segments:
+        return "has a '..' segment"
+    if any(segment in ("", ".") for segment in segments):
+        return "has an empty or '.' segment"
+    if not _PATH_CHARACTERS.match(path):
+        return "may only contain letters, digits, '_', '-', '.' and '/'"
+    if path in FIXED_DOCUMENTS:
+        return None
+    if path.startswith(TRAINING_DATA_PREFIX) and path.endswith(TRAINING_DATA_SUFFIXES):
+        return None
+    return f"is not a flow file (a .yml file under {TRAINING_DATA_PREFIX} or one of {', '.join(FIXED_DOCUMENTS)})"
+
+
+def check_paths(paths: Iterable[object]) -> None:
+    """Raise :class:`FlowError` naming every path that is not a flow path, and why."""
+    problems = [f"{path!r} {reason}" for path in paths if (reason := path_problem(path)) is not None]
+    if problems:
+        raise FlowError(problems)
+
+
 def repository_documents(root: Path = PROJECT_ROOT) -> dict[str, str]:
-    files = [root / "nlu" / "config.yml", root / DOMAIN]
+    files = [root / CONFIG, root / DOMAIN]
     files += sorted(p for p in (root / "nlu" / "data").rglob("*") if p.suffix in (".yml", ".yaml"))
     files += [root / LADDER, root / CANNED, root / POLICY]
     return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in files}
@@ -64,7 +118,7 @@ def validate(documents: Mapping[str, str]) -> None:
     from scheduler.ladder import Ladder, LadderError  # scheduler depends on bot, not the reverse at import
 
     problems: list[str] = []
-    for required in (DOMAIN, "nlu/config.yml", LADDER, CANNED):
+    for required in (DOMAIN, CONFIG, LADDER, CANNED):
         if required not in documents:
             problems.append(f"{required} is missing")
     parsed = {path: _parse(path, text, problems) for path, text in documents.items()}
@@ -153,6 +207,7 @@ def versions(session: Session) -> list[dict[str, Any]]:
 
 
 def save(session: Session, documents: Mapping[str, str], *, by: str, summary: str) -> FlowVersion:
+    check_paths(documents)
     validate(documents)
     current = seed(session)
     if dict(current.documents) == dict(documents):
@@ -268,9 +323,8 @@ def edit_response(
 
 def edit_document(session: Session, path: str, text: str, *, by: str) -> FlowVersion:
     """Replace one file of the flow set (e.g. the ladder, an NLU examples file, the rules)."""
+    check_paths([path])
     current = seed(session)
-    if path not in current.documents and not path.startswith("nlu/data/"):
-        raise NotFoundError(f"no flow file {path}")
     documents = {**current.documents, path: text}
     return save(session, documents, by=by, summary=f"{path} edited")
 
@@ -296,25 +350,127 @@ def diff(session: Session, old: int, new: int) -> str:
     return "".join(chunks)
 
 
+def _write_under(directory: Path, files: Mapping[str, str], *, strip: str = "") -> None:
+    """Write ``files`` (flow path -> text) below ``directory``, each at its path less the prefix
+    ``strip``, and nowhere else.
+
+    Every path is checked first, so a bad one (e.g. in a version stored before paths were checked)
+    writes nothing at all. Writing never passes through a symlink: no folder on the way to a file and
+    no file itself may be one, so a link planted in the folder cannot send a file outside it."""
+    check_paths(files)
+    root = directory.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        parts = path[len(strip) :].split("/") if path.startswith(strip) else path.split("/")
+        folder = root
+        for part in parts[:-1]:
+            folder = folder / part
+            if folder.is_symlink():
+                raise FlowError([f"{path!r}: {folder} is a symlink; export into a new directory"])
+            folder.mkdir(exist_ok=True)
+        target = root.joinpath(*parts)
+        if not target.resolve().is_relative_to(root):
+            raise FlowError([f"{path!r} would be written outside {directory}"])
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            descriptor = os.open(target, flags, 0o644)
+        except OSError as exc:  # ELOOP: the file itself is a symlink
+            raise FlowError([f"{path!r}: cannot write {target} ({exc.strerror})"]) from None
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
 def export_version(session: Session, number: int, directory: Path) -> Path:
     """Write a version's Rasa training files (config.yml, domain.yml, data/) into ``directory``."""
     version = get_version(session, number)
-    for path, text in version.documents.items():
-        if path.startswith(TRAINING_PREFIX):
-            target = directory / path[len(TRAINING_PREFIX) :]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+    check_paths(version.documents)  # a bad path anywhere in the version refuses the whole export
+    training = {path: text for path, text in version.documents.items() if path.startswith(TRAINING_PREFIX)}
+    _write_under(directory, training, strip=TRAINING_PREFIX)
     return directory
 
 
 def export_all(session: Session, number: int | None, directory: Path) -> list[str]:
     """Write every file of a version (the newest by default) under ``directory`` by repository path."""
     version = get_version(session, number) if number is not None else seed(session)
-    for path, text in version.documents.items():
-        target = directory / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+    _write_under(directory, version.documents)
     return sorted(version.documents)
+
+
+class _ImportWalk:
+    """Finds the flow files in an import folder without following a symlink anywhere on the way."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.found: list[str] = []
+        self.problems: list[str] = []
+
+    def kind(self, relative: str) -> str | None:
+        """``dir``, ``file``, ``other`` or None (missing, or a symlink on the way: a problem)."""
+        current = self.directory
+        parts = relative.split("/")
+        for index, part in enumerate(parts):
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                return None
+            if stat.S_ISLNK(mode):
+                problem = f"{'/'.join(parts[: index + 1])} is a symlink (copy it into the folder instead)"
+                if problem not in self.problems:
+                    self.problems.append(problem)
+                return None
+            if index < len(parts) - 1 and not stat.S_ISDIR(mode):
+                return None
+        return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
+
+    def add(self, relative: str) -> None:
+        kind = self.kind(relative)
+        if kind == "file":
+            self.found.append(relative)
+        elif kind is not None:
+            self.problems.append(f"{relative} is not a regular file")
+
+    def walk_data(self) -> None:
+        """Every .yml/.yaml file below nlu/data/, at any depth."""
+        top = TRAINING_DATA_PREFIX.rstrip("/")
+        if self.kind(top) != "dir":
+            return
+        pending = [top]
+        while pending:
+            folder = pending.pop()
+            for name in sorted(os.listdir(self.directory.joinpath(*folder.split("/")))):
+                relative = f"{folder}/{name}"
+                kind = self.kind(relative)
+                if kind == "dir":
+                    pending.append(relative)
+                elif name.endswith(TRAINING_DATA_SUFFIXES) and kind is not None:
+                    self.add(relative)
+
+
+def _import_candidates(directory: Path) -> list[str]:
+    """The flow paths present in ``directory``: the fixed documents and the .yml files under
+    nlu/data/; nothing else is read (nlu/endpoints.yml, nlu/tests/, models, a checkout's .venv).
+
+    Refuses (:class:`FlowError`, every reason) a symlink anywhere on the way to a file it would read,
+    so an import cannot be made to read files outside the folder, anything but a regular file, and a
+    file name that is not a flow path."""
+    walk = _ImportWalk(directory)
+    for path in FIXED_DOCUMENTS:
+        walk.add(path)
+    walk.walk_data()
+    problems = walk.problems + [
+        f"{path!r} {reason}" for path in walk.found if (reason := path_problem(path)) is not None
+    ]
+    if problems:
+        raise FlowError(problems)
+    return sorted(walk.found)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; refuses to open a symlink (swapped in after the walk)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, encoding="utf-8") as handle:
+        return handle.read()
 
 
 def import_directory(session: Session, directory: Path, *, by: str) -> FlowVersion:
@@ -322,16 +478,13 @@ def import_directory(session: Session, directory: Path, *, by: str) -> FlowVersi
     if not directory.is_dir():
         raise FlowError([f"{directory} is not a directory"])
     documents: dict[str, str] = {}
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and path.suffix in (".yml", ".yaml"):
-            relative = str(path.relative_to(directory))
-            if relative.startswith(TRAINING_PREFIX) or relative in (LADDER, CANNED, POLICY):
-                if relative in ("nlu/endpoints.yml", "nlu/credentials.yml") or relative.startswith("nlu/tests/"):
-                    continue
-                try:
-                    documents[relative] = path.read_text(encoding="utf-8")
-                except UnicodeDecodeError:
-                    raise FlowError([f"{relative}: not UTF-8 text"]) from None
+    for relative in _import_candidates(directory):
+        try:
+            documents[relative] = _read_text(directory.joinpath(*relative.split("/")))
+        except UnicodeDecodeError:
+            raise FlowError([f"{relative}: not UTF-8 text"]) from None
+        except OSError as exc:
+            raise FlowError([f"{relative}: cannot read ({exc.strerror})"]) from None
     return save(session, documents, by=by, summary=f"imported from {directory.name}")
 
 

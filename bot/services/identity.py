@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,40 +24,13 @@ def find_ref_candidate(text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _account_by_ref(session: Session, ref: str) -> Account | None:
+def account_by_ref(session: Session, ref: str) -> Account | None:
     key = normalise_ref(ref)
     if not key:
         return None
     return session.scalar(
         select(Account).where(func.replace(func.replace(func.upper(Account.ref), "-", ""), " ", "") == key)
     )
-
-
-def verify_identity(
-    session: Session, conversation: Conversation, *, account_ref: str, birth_date: date
-) -> Account | None:
-    """Link the conversation to the account when ref and birth date both match.
-
-    The caller learns only match / no match, never which half was wrong, so the check
-    cannot be used to discover which account numbers exist.
-    """
-    account = _account_by_ref(session, account_ref)
-    ok = account is not None and account.debtor.birth_date == birth_date
-    audit(
-        session,
-        actor="bot",
-        action="identity.verified" if ok else "identity.failed",
-        entity_type="account" if ok else None,
-        entity_id=account.ref if ok and account else None,
-        conversation_id=conversation.id,
-    )
-    if not ok or account is None:
-        return None
-    conversation.verified = True
-    conversation.account_id = account.id
-    conversation.debtor_id = account.debtor_id
-    conversation.language = account.debtor.language
-    return account
 
 
 def primary_account(debtor: Debtor, *, now: datetime | None = None) -> Account | None:

@@ -1,9 +1,18 @@
 """Console users: creating them and checking their passwords, with login throttling.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile). Every login
-attempt is written to ``login_attempts``: failures per email and per address inside a sliding window
-decide whether the next attempt is even checked. Functions run inside the caller's transaction and do
-not commit; the caller commits also when :func:`authenticate` raises, so failed attempts are kept.
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile). Login
+attempts are written to ``login_attempts``, and failures inside a sliding window decide whether the
+next attempt is even checked:
+
+- per email *and* address: 5 failures lock that email from that address only, so someone guessing
+  from elsewhere cannot lock the real user out of their own desk;
+- per address: 20 failures lock the address, whatever emails it tries;
+- per email from every address: after 5 failures each further attempt must wait a little longer
+  after the previous one (2, 4, 8 ... 60 seconds), which slows a guessing botnet to one guess a
+  minute while the real user waits at most a minute.
+
+Functions run inside the caller's transaction and do not commit; the caller commits also when
+:func:`authenticate` raises, so failed attempts are kept.
 """
 
 from __future__ import annotations
@@ -30,8 +39,11 @@ MAX_EMAIL_CHARS = 254
 MAX_NAME_CHARS = 200
 MAX_ADDRESS_CHARS = 64
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_EMAIL_AND_ADDRESS = 5  # then that email is locked from that address
+MAX_FAILURES_PER_ADDRESS = 20  # then the address is locked, whatever email it tries
+SLOW_DOWN_AFTER = 5  # failures of an email from any address before each attempt has to wait
+SLOW_DOWN_FIRST_SECONDS = 2  # the first wait, doubled at every further failure ...
+SLOW_DOWN_MAX_SECONDS = 60  # ... up to this
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
@@ -67,7 +79,8 @@ class InvalidCredentials(UserError):
 
 
 class LoginThrottled(UserError):
-    """Too many recent failures for this email or address; the password was not checked."""
+    """Too many recent failures for this email from this address, from this address, or for this
+    email too recently; the password was not checked."""
 
     code = "login_throttled"
 
@@ -184,50 +197,90 @@ def _recent_failures(
     )
 
 
-def _wait_seconds(recent: list[datetime], limit: int, now: datetime) -> int:
-    """Seconds until fewer than ``limit`` failures (this attempt included) remain in the window."""
-    expiring = [now, *recent][limit - 1]
+def _since_success(session: Session, condition: ColumnElement[bool], window_start: datetime) -> datetime:
+    """Where failures start to count: the last successful login matching ``condition`` in the window,
+    else the window's start (a successful login forgives the mistakes before it)."""
+    last = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            condition, LoginAttempt.succeeded.is_(True), LoginAttempt.at > window_start
+        )
+    )
+    return max(window_start, last or window_start)
+
+
+def _lock_seconds(recent: list[datetime], limit: int, now: datetime, *, counted: bool) -> int | None:
+    """Seconds until fewer than ``limit`` failures remain in the window (with this attempt when it
+    is ``counted``), or None when there are fewer already."""
+    failures = [now, *recent] if counted else recent
+    if len(recent) < limit:
+        return None
+    expiring = failures[limit - 1]
     return max(1, math.ceil((expiring + THROTTLE_WINDOW - now).total_seconds()))
+
+
+def slow_down_seconds(failures: int) -> int:
+    """How long after the newest failure an email with ``failures`` recent failures must wait."""
+    if failures < SLOW_DOWN_AFTER:
+        return 0
+    return min(SLOW_DOWN_FIRST_SECONDS * 2 ** (failures - SLOW_DOWN_AFTER), SLOW_DOWN_MAX_SECONDS)
 
 
 def authenticate(session: Session, *, email: str, password: str, address: str | None, now: datetime) -> User:
     """The active user with this email and password, or :class:`InvalidCredentials`.
 
-    After :data:`MAX_FAILURES_PER_EMAIL` failures for the email (since its last successful login)
-    or :data:`MAX_FAILURES_PER_ADDRESS` failures from the address within :data:`THROTTLE_WINDOW`,
-    :class:`LoginThrottled` is raised without checking the password. Refused attempts count as
-    failures too, so guessing on regardless keeps the door shut.
+    :class:`LoginThrottled` is raised without checking the password when, within
+    :data:`THROTTLE_WINDOW`, the email failed :data:`MAX_FAILURES_PER_EMAIL_AND_ADDRESS` times from
+    this address (since its last successful login from there: a login elsewhere does not unlock it)
+    or the address failed :data:`MAX_FAILURES_PER_ADDRESS` times, or when the email failed
+    :data:`SLOW_DOWN_AFTER` times or more from anywhere (since its last successful login) and
+    :func:`slow_down_seconds` have not passed since the newest failure.
 
-    The attempt is added to ``session`` in every case: commit it also when this raises.
+    An attempt refused by a lock is recorded as a failure, so guessing on from a locked address
+    keeps it locked. An attempt refused by the slow-down alone is not recorded: otherwise a flood of
+    refused attempts would keep pushing the wait forward and lock the real user out after all.
+    Recorded failures of an email are thus at least the slow-down apart, so counting them is enough.
+
+    The attempt is added to ``session`` (when recorded): commit it also when this raises.
     """
     email = normalize_email(email)
     too_long = len(email) > MAX_EMAIL_CHARS  # no such user; recorded cut to the column's size
     email = email[:MAX_EMAIL_CHARS]
     address = address[:MAX_ADDRESS_CHARS] if address else None
-    since = now - THROTTLE_WINDOW
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email,
-            LoginAttempt.succeeded.is_(True),
-            LoginAttempt.at > since,
+    window_start = now - THROTTLE_WINDOW
+    same_email = LoginAttempt.email == email
+    same_address = LoginAttempt.address == address if address else LoginAttempt.address.is_(None)
+    since_success = _since_success(session, same_email, window_start)
+    email_failures, newest_failure = session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
+            same_email, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since_success
         )
-    )
-    by_email = _recent_failures(
-        session, LoginAttempt.email == email, since=max(since, last_success or since), limit=MAX_FAILURES_PER_EMAIL
+    ).one()
+    slow_down = 0
+    if newest_failure is not None and email_failures >= SLOW_DOWN_AFTER:
+        ready_at = newest_failure + timedelta(seconds=slow_down_seconds(email_failures))
+        slow_down = max(0, math.ceil((ready_at - now).total_seconds()))
+    counted = slow_down == 0  # this attempt is recorded unless the slow-down alone turns it away
+    by_email_and_address = _recent_failures(
+        session,
+        same_email & same_address,
+        since=_since_success(session, same_email & same_address, window_start),  # not unlocked from elsewhere
+        limit=MAX_FAILURES_PER_EMAIL_AND_ADDRESS,
     )
     by_address = (
-        _recent_failures(session, LoginAttempt.address == address, since=since, limit=MAX_FAILURES_PER_ADDRESS)
-        if address
-        else []
+        _recent_failures(session, same_address, since=window_start, limit=MAX_FAILURES_PER_ADDRESS) if address else []
     )
-    waits = [
-        _wait_seconds(recent, limit, now)
-        for recent, limit in ((by_email, MAX_FAILURES_PER_EMAIL), (by_address, MAX_FAILURES_PER_ADDRESS))
-        if len(recent) >= limit
+    locks = [
+        wait
+        for recent, limit in (
+            (by_email_and_address, MAX_FAILURES_PER_EMAIL_AND_ADDRESS),
+            (by_address, MAX_FAILURES_PER_ADDRESS),
+        )
+        if (wait := _lock_seconds(recent, limit, now, counted=counted)) is not None
     ]
-    if waits:
-        session.add(LoginAttempt(email=email, address=address, succeeded=False, at=now))
-        raise LoginThrottled(max(waits))
+    if locks or slow_down:
+        if counted:
+            session.add(LoginAttempt(email=email, address=address, succeeded=False, at=now))
+        raise LoginThrottled(max([*locks, slow_down]))
 
     user = None if too_long else session.scalar(select(User).where(User.email == email))
     if user is None:

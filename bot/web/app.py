@@ -6,10 +6,12 @@ import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from bot.actions import ActionDeps, build_executor
 from bot.actions._base import Clock, utc_now
@@ -22,7 +24,10 @@ from bot.messaging.runtime import ChannelRuntime
 from bot.services.flows import LiveResponses
 from bot.services.flows import seed as seed_flows
 from bot.settings import PROJECT_ROOT, Settings, get_settings, moved_settings
+from bot.web import docs
 from bot.web.auth import install_auth
+from bot.web.headers import install_security_headers
+from bot.web.limits import install_limits
 from bot.web.routes import actions, pages, rest
 from bot.web.routes import admin as admin_routes
 from bot.web.routes import admin_models as admin_model_routes
@@ -32,12 +37,14 @@ from bot.web.routes import api as api_routes
 from bot.web.routes import auth as auth_routes
 from bot.web.routes import channels as channel_routes
 from bot.web.routes import console as console_routes
+from bot.web.routes import console_security as console_security_routes
 from channels.base import Channel
 from scheduler.runner import SchedulerRunner, build_dispatcher
 
 logger = logging.getLogger(__name__)
 
 DOMAIN_FILE = PROJECT_ROOT / "nlu" / "domain.yml"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
@@ -95,7 +102,7 @@ def create_app(
             logger.warning("%s is no longer read: set it in the collection policy (/admin, bot/data/policy.yml)", name)
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
-        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        rasa = RasaClient(settings.rasa_url, token=settings.secret("rasa_token"), timeout=settings.rasa_timeout_seconds)
         with session_factory.begin() as session:
             seed_flows(session)  # the repository's files are version 1 of the editable flow set
         responses = LiveResponses(session_factory, ResponseCatalogue.from_domain(DOMAIN_FILE))
@@ -108,7 +115,6 @@ def create_app(
         app.state.settings = settings
         app.state.session_factory = session_factory
         app.state.executor = build_executor(deps)
-        app.state.router = ConversationRouter(session_factory, rasa, default_language=settings.default_language)
         runtime = ChannelRuntime(
             settings,
             session_factory,
@@ -116,6 +122,13 @@ def create_app(
             responses,
             build_channels(settings) if channels is None else channels,
             clock=clock,
+        )
+        app.state.router = ConversationRouter(
+            session_factory,
+            rasa,
+            default_language=settings.default_language,
+            screen=runtime.identity_screen,
+            codes=runtime.codes,
         )
         app.state.channels = runtime
         app.state.rasa = rasa
@@ -140,6 +153,8 @@ def create_app(
         summary="Desk-collection chatbot: web chat channel, Rasa custom actions, operations API.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs is bot/web/docs.py: Swagger UI from a package, no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -151,12 +166,18 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(console_routes.router)
     app.include_router(console_routes.api)
+    app.include_router(console_security_routes.api)
     app.include_router(admin_routes.router)
     app.include_router(admin_policy_routes.router)
     app.include_router(admin_training_routes.router)
     app.include_router(admin_routes.api)
     app.include_router(admin_model_routes.router)  # its lifespan runs the model manager
+    app.include_router(docs.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_auth(app)
+    install_limits(app, settings)  # body cap (413), web chat rate limits, deep JSON -> 400
+    # Added last, so outermost: its headers are on every answer, the other middlewares' refusals too.
+    install_security_headers(app, settings)  # CSP with a per-request nonce, nosniff, no framing, HSTS
 
     @app.exception_handler(DialogueUnavailableError)
     async def _dialogue_down(_: Request, exc: DialogueUnavailableError) -> JSONResponse:

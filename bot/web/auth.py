@@ -1,9 +1,10 @@
 """Console authentication: cookie sessions, role checks and CSRF protection.
 
 A login creates a ``web_sessions`` row. The browser holds a random token in the ``tagih_session``
-cookie (HttpOnly, SameSite=Lax, Secure outside development and tests); the database holds only its
-SHA-256, so a leaked database or backup cannot be replayed as a login. Each session has its own CSRF
-token, which state-changing requests send back as ``X-CSRF-Token`` or a ``csrf_token`` form field.
+cookie (HttpOnly, SameSite=Lax; Secure in production and whenever ``TAGIH_PUBLIC_URL`` is https); the
+database holds only its SHA-256, so a leaked database or backup cannot be replayed as a login. Each
+session has its own CSRF token, which state-changing requests send back as ``X-CSRF-Token`` or a
+``csrf_token`` form field.
 
 Routes declare who may call them with the ``Annotated`` aliases: ``AgentApi`` / ``AdminApi`` answer
 401/403 JSON, ``AgentPage`` / ``AdminPage`` redirect to the login page or show a short HTML refusal
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from bot.db.models import User, WebSession
 from bot.settings import Settings
 from bot.web.deps import get_clock
+from bot.web.headers import csp_nonce
 
 __all__ = [
     "CSRF_FIELD",
@@ -113,7 +115,10 @@ def end_session(session: Session, session_id: int, *, now: datetime) -> None:
 
 
 def _secure(settings: Settings) -> bool:
-    return settings.environment not in ("development", "test")
+    """Secure (sent over https only) in production, and wherever the public URL is https whatever
+    ``TAGIH_ENV`` says: a staging server on https must not let the cookie travel over plain http."""
+    public_https = (settings.public_url or "").strip().lower().startswith("https://")
+    return public_https or settings.environment not in ("development", "test")
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
@@ -240,8 +245,9 @@ async def csrf_protect(request: Request, web_session: _SessionDep) -> None:
 # Installing the handlers
 
 _ADMIN_ONLY_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Admins only - Tagih</title></head>
-<body style="font-family: system-ui, sans-serif; margin: 3rem auto; max-width: 32rem;">
+<html lang="en"><head><meta charset="utf-8"><title>Admins only - Tagih</title>
+<style nonce="{nonce}">body {{ font-family: system-ui, sans-serif; margin: 3rem auto; max-width: 32rem; }}</style>
+</head><body>
 <h1>Admins only</h1>
 <p>This page is for administrators. <a href="/console">Back to the console</a></p>
 </body></html>
@@ -256,5 +262,5 @@ def install_auth(app: FastAPI) -> None:
         return RedirectResponse(f"{LOGIN_PATH}?{urlencode({'next': exc.next_path})}", status_code=303)
 
     @app.exception_handler(AdminPageRefused)
-    async def _admin_only(_: Request, exc: AdminPageRefused) -> Any:
-        return HTMLResponse(_ADMIN_ONLY_PAGE, status_code=403)
+    async def _admin_only(request: Request, exc: AdminPageRefused) -> Any:
+        return HTMLResponse(_ADMIN_ONLY_PAGE.format(nonce=csp_nonce(request)), status_code=403)

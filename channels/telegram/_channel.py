@@ -29,7 +29,9 @@ from channels.base import (
     SendResult,
     TransientSendError,
     VerificationError,
+    load_json,
 )
+from channels.telegram._update import check_update
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -89,17 +91,14 @@ class TelegramChannel:
             raise VerificationError(f"{SECRET_HEADER} does not match")
 
     def parse(self, body: bytes) -> ParsedDelivery:
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            raise PayloadError("expected a Telegram Update object with an integer update_id")
+        data = check_update(load_json(body))
         try:
             update = Update.de_json(data, self._bot)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PayloadError(f"not a Telegram Update: {exc!r}") from exc
-        message = self._normalise(update, data)
+            message = self._normalise(update, data)
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+            # What check_update does not look at (update kinds we do not subscribe to, fields we do
+            # not read) is de_json's to parse, and it fails with whatever the bad value causes.
+            raise PayloadError(f"not a Telegram Update: {exc!r}"[:500]) from exc
         return ParsedDelivery(messages=(message,) if message else ())
 
     def _normalise(self, update: Update, raw: dict[str, Any]) -> InboundMessage | None:
@@ -123,6 +122,8 @@ class TelegramChannel:
             chat = update.effective_chat
             if chat is None:
                 return None
+            if isinstance(chat.id, bool) or not isinstance(chat.id, int):
+                raise PayloadError("the update's chat id is not an integer")
             return InboundMessage(
                 channel="telegram",
                 sender_id=str(chat.id),

@@ -29,7 +29,7 @@ from bot.services import flows
 from bot.settings import Settings, get_settings
 from bot.web.app import create_app
 from tests.console_support import make_user
-from tests.support import AppServer, fixed_clock, free_port, make_settings
+from tests.support import TEST_RASA_TOKEN, AppServer, fixed_clock, free_port, make_settings
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ class ModelsApp:
     original: Path  # the model file the live Rasa served before
 
     def serving(self) -> str:
-        return httpx.get(f"{self.rasa_url}/status", timeout=120).json()["model_file"]
+        return httpx.get(f"{self.rasa_url}/status", params={"token": TEST_RASA_TOKEN}, timeout=120).json()["model_file"]
 
 
 @contextmanager
@@ -151,5 +151,15 @@ def models_app(
             yield ModelsApp(app, server.url, live_stack.rasa_url, original)
     finally:
         # Whatever happened, the live Rasa goes back to the model the other tests expect.
-        if httpx.get(f"{live_stack.rasa_url}/status", timeout=120).json()["model_file"] != original.name:
-            httpx.put(f"{live_stack.rasa_url}/model", json={"model_file": str(original)}, timeout=600)
+        if (
+            httpx.get(f"{live_stack.rasa_url}/status", params={"token": TEST_RASA_TOKEN}, timeout=120).json()[
+                "model_file"
+            ]
+            != original.name
+        ):
+            httpx.put(
+                f"{live_stack.rasa_url}/model",
+                params={"token": TEST_RASA_TOKEN},
+                json={"model_file": str(original)},
+                timeout=600,
+            )

@@ -62,7 +62,7 @@ def test_changes_need_the_csrf_token(clients, factory):
         ("PUT", "/admin/api/flows/responses/utter_greet", {"id": "", "en": "Hi"}, 422, "id text is empty"),
         ("PUT", "/admin/api/flows/responses/utter_nope", {"id": "Hai", "en": "Hi"}, 404, "no response"),
         ("PUT", "/admin/api/flows/files", {"path": "nlu/data/rules.yml", "text": "rules: ["}, 422, "invalid YAML"),
-        ("PUT", "/admin/api/flows/files", {"path": "../etc/passwd.yml", "text": "a: 1"}, 404, "no flow file"),
+        ("PUT", "/admin/api/flows/files", {"path": "../etc/passwd.yml", "text": "a: 1"}, 422, "'..' segment"),
         (
             "POST",
             "/admin/api/training/examples",

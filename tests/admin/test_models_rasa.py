@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from bot.services.models import ModelManager
 from tests.admin.conftest import models_app, small_copy
 from tests.console_support import login
+from tests.support import TEST_RASA_TOKEN
 
 pytestmark = pytest.mark.rasa
 
@@ -52,7 +53,7 @@ class Stack:
         return self.client.post(path, json=body, headers={"X-CSRF-Token": self.csrf}, timeout=600)
 
     def serving(self) -> str:
-        return httpx.get(f"{self.rasa_url}/status", timeout=120).json()["model_file"]
+        return httpx.get(f"{self.rasa_url}/status", params={"token": TEST_RASA_TOKEN}, timeout=120).json()["model_file"]
 
     def follow(self, job_id: int, *, until: Any = None, seconds: float = 300) -> list[dict[str, Any]]:
         """Poll the job like the browser does; every state seen, the last one matching ``until``."""

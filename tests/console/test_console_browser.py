@@ -10,9 +10,8 @@ from sqlalchemy import select
 from bot.db.models import Conversation, Handoff
 from bot.services.handoffs import ticket_number
 from tests.console_support import DEFAULT_PASSWORD, make_user
-from tests.messaging.conftest import new_debtor  # noqa: F401 - fixture
 from tests.messaging.test_whatsapp_round_trip import say, sent_to, text_of
-from tests.support import wait_until
+from tests.support import TEST_RASA_TOKEN, wait_until
 
 pytestmark = pytest.mark.rasa
 
@@ -65,7 +64,11 @@ def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor
     page.click("#resolve")
     page.wait_for_function("document.getElementById('handoff').textContent.includes('With the bot')")
     assert handoff_of(live_stack, debtor.phone).status == "resolved"
-    tracker = httpx.get(f"{live_stack.rasa_url}/conversations/whatsapp:{debtor.phone}/tracker", timeout=10).json()
+    tracker = httpx.get(
+        f"{live_stack.rasa_url}/conversations/whatsapp:{debtor.phone}/tracker",
+        params={"token": TEST_RASA_TOKEN},
+        timeout=10,
+    ).json()
     said = [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
     assert "Halo, saya Agen Browser. Ada yang bisa saya bantu?" in said, "the agent's turn is in the bot's context"
 

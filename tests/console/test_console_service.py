@@ -87,7 +87,7 @@ def test_outside_the_window_only_the_template(factory, waiting, agent, settings)
 
 def test_notes_are_private_and_canned_replies_filled_in(factory, waiting, agent, settings):
     do(factory, lambda s: console.add_note(s, waiting.conversation_id, agent, "Debitur minta dihubungi sore"))
-    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, now=NOW))
+    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, agent, now=NOW))
     assert view["notes"][0]["text"] == "Debitur minta dihubungi sore"
     assert all("sore" not in (m["text"] or "") for m in view["messages"]), "notes are never messages"
     assert view["account"]["ref"] == waiting.account_ref and view["inside_window"]
@@ -168,8 +168,8 @@ def test_resolve_returns_the_conversation_with_the_agents_turns(factory, waiting
         do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW))
 
 
-def test_agents_see_the_early_settlement_offer_of_the_policy_in_force(factory, waiting, admin):
-    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, now=NOW))
+def test_agents_see_the_early_settlement_offer_of_the_policy_in_force(factory, waiting, agent, admin):
+    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, agent, now=NOW))
     assert view["early_settlement"] is None, "the repository's policy offers no discount"
     do(
         factory,
@@ -177,7 +177,7 @@ def test_agents_see_the_early_settlement_offer_of_the_policy_in_force(factory, w
             s, {"arrangements.early_settlement": {"discount_percent": 10, "pay_within_days": 5}}, by=admin.email
         ),
     )
-    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, now=NOW))
+    view = do(factory, lambda s: console.conversation_view(s, waiting.conversation_id, agent, now=NOW))
     # balance Rp1.200.000, 10% off, within 5 days of the debtor's today
     today = do(factory, lambda s: s.scalar(select(Account).where(Account.ref == waiting.account_ref)).local_today(NOW))
     assert view["early_settlement"] == {

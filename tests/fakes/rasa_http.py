@@ -89,7 +89,7 @@ class FakeRasaServer:
             self.loaded.append(path)
             return Response(status_code=204)
 
-        @app.post("/webhooks/rest/webhook")
+        @app.post("/webhooks/tagih/webhook")
         async def turn(request: Request) -> Any:
             failure = self._failure()
             if failure is not None:

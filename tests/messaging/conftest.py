@@ -1,62 +1,15 @@
-"""Helpers for channel round trips: fresh debtors per test, signed WhatsApp posts, Telegram posts."""
+"""Helpers for channel round trips: signed WhatsApp posts, Telegram posts (fresh debtors: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
-from dataclasses import dataclass
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from bot.db.models import Conversation, Message
-from bot.services.accounts import import_account_rows
 from tests.support import TELEGRAM_SECRET, WHATSAPP_APP_SECRET, LiveStack
-
-_counter = itertools.count(1)
-
-
-@dataclass
-class Debtor:
-    ref: str
-    phone: str
-    birth: str
-    language: str
-
-
-@pytest.fixture
-def new_debtor(live_stack: LiveStack):
-    def make(language: str = "id", amount: str = "1750000", due: str = "2026-11-15") -> Debtor:
-        n = next(_counter)
-        phone = f"+62813{random.randint(10_000_000, 99_999_999)}"
-        debtor = Debtor(
-            ref=f"CH-{random.randint(10000, 99999)}{n}",
-            phone=phone,
-            birth="1991-02-0" + str(n % 9 + 1),
-            language=language,
-        )
-        with live_stack.session_factory.begin() as session:
-            import_account_rows(
-                session,
-                [
-                    {
-                        "account_ref": debtor.ref,
-                        "name": f"Debitur {n}",
-                        "phone": phone,
-                        "language": language,
-                        "timezone": "Asia/Jakarta",
-                        "currency": "IDR",
-                        "amount_due": amount,
-                        "due_date": due,
-                        "birth_date": debtor.birth,
-                    }
-                ],
-            )
-        return debtor
-
-    return make
 
 
 def post_whatsapp(

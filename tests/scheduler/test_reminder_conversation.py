@@ -15,10 +15,9 @@ from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
 from scheduler.dispatch import DispatchReport
 from scheduler.ladder import active_ladder
 from scheduler.planner import plan
-from tests.messaging.conftest import new_debtor  # noqa: F401 - fixture
 from tests.messaging.test_whatsapp_round_trip import say, sent_to, text_of
 from tests.scheduler.conftest import make_dispatcher
-from tests.support import FIXED_NOW, wait_until
+from tests.support import FIXED_NOW, TEST_RASA_TOKEN, wait_until
 
 pytestmark = pytest.mark.rasa
 
@@ -34,7 +33,7 @@ async def send_reminder(stack, ref: str) -> DispatchReport:
         nudge = session.scalar(select(Nudge).join(Account).where(Account.ref == ref))
         nudge.status, nudge.claimed_by, nudge.claimed_until = "claimed", "live-test", FIXED_NOW + timedelta(minutes=5)
         nudge_id = nudge.id
-    rasa = RasaClient(stack.rasa_url)
+    rasa = RasaClient(stack.rasa_url, token=TEST_RASA_TOKEN)
     try:
         dispatcher = make_dispatcher(stack.session_factory, rasa.trigger_intent, worker="live-test")
         report = DispatchReport()

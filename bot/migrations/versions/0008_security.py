@@ -36,13 +36,20 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
         sa.Column("factor", sa.String(16), nullable=False),
         sa.Column("outcome", sa.String(24), nullable=False),
+        sa.Column("reply", sa.String(24), nullable=False),
+        sa.Column("wait_seconds", sa.Integer(), nullable=True),
         sa.Column("token", sa.String(64), nullable=True),
         sa.Column("consumed_at", WHEN, nullable=True),
         sa.UniqueConstraint("token", name=op.f("uq_identity_attempts_token")),
         sa.CheckConstraint("factor IN ('birth_date', 'code')", name=op.f("ck_identity_attempts_factor")),
         sa.CheckConstraint(
-            "outcome IN ('verified', 'mismatch', 'code_sent', 'code_unavailable', 'locked', 'throttled')",
+            "outcome IN ('verified', 'mismatch', 'code_sent', 'code_unavailable', 'expired', 'locked', 'throttled')",
             name=op.f("ck_identity_attempts_outcome"),
+        ),
+        sa.CheckConstraint(
+            "reply IN ('verified', 'code_prompt', 'mismatch', 'code_mismatch', 'code_failed', 'expired', "
+            "'throttled', 'locked')",
+            name=op.f("ck_identity_attempts_reply"),
         ),
     )
     op.create_index(op.f("ix_identity_attempts_conversation_id"), "identity_attempts", ["conversation_id"])

@@ -41,7 +41,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(manager.shutdown)
 
 
-router = APIRouter(prefix="/admin/api/models", tags=["admin: models"], lifespan=_lifespan)
+router = APIRouter(prefix="/admin/api/models", tags=["admin: models"], lifespan=_lifespan, include_in_schema=False)
 Csrf = Depends(csrf_protect)
 
 

@@ -18,7 +18,7 @@ from bot.services import flows, policy
 from bot.web.auth import AdminApi, csrf_protect
 from bot.web.deps import SessionFactoryDep, in_transaction
 
-router = APIRouter(prefix="/admin/api/policy", tags=["admin"])
+router = APIRouter(prefix="/admin/api/policy", tags=["admin"], include_in_schema=False)
 
 
 class _Strict(BaseModel):

@@ -16,7 +16,7 @@ from bot.services import flows, training_data
 from bot.web.auth import AdminApi, csrf_protect
 from bot.web.deps import SessionFactoryDep, in_transaction
 
-router = APIRouter(prefix="/admin/api/training", tags=["admin"])
+router = APIRouter(prefix="/admin/api/training", tags=["admin"], include_in_schema=False)
 Csrf = Depends(csrf_protect)
 Intent = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(max_length=2 * training_data.MAX_EXAMPLE)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -31,6 +30,7 @@ from bot.services.accounts import (
 )
 from bot.services.payments import InvalidPayment, PaymentConflict, PaymentResult, UnknownAccount, record_payment
 from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep
+from channels.base import PayloadError, load_json
 
 MAX_ACCOUNTS_PER_REQUEST = 10_000
 
@@ -82,20 +82,17 @@ async def require_api_key(
 ApiActorDep = Annotated[str, Depends(require_api_key)]
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
 async def read_json(request: Request, _: ApiActorDep) -> Any:
-    """The body as JSON, numbers with a fraction as exact Decimals. Depends on the key check, so it
+    """The body as JSON, numbers with a fraction as exact Decimals; refused when nested too deeply
+    or holding text that cannot be stored (lone surrogates, NUL). Depends on the key check, so it
     can never run first."""
     raw = await request.body()
     if not raw.strip():
         raise HTTPException(400, "request body is empty: send a JSON object")
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
-        raise HTTPException(400, f"request body is not valid JSON: {exc}") from exc
+        return load_json(raw, parse_float=Decimal)
+    except PayloadError as exc:
+        raise HTTPException(400, f"invalid request body: {exc}") from exc
 
 
 JsonBodyDep = Annotated[Any, Depends(read_json)]

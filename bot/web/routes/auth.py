@@ -33,19 +33,14 @@ from bot.web.auth import (
     start_session,
 )
 from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep
+from bot.web.headers import csp_nonce
 
-router = APIRouter(tags=["console"])
+router = APIRouter(tags=["console"], include_in_schema=False)
 
 CONSOLE_HOME = "/console"
 LOCAL_HOMES = (CONSOLE_HOME, "/admin")  # where a login may continue to
 WRONG_CREDENTIALS = "Wrong email or password."
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
+_PAGE_HEADERS = {"Cache-Control": "no-store"}  # CSP, X-Frame-Options and the rest: bot/web/headers.py
 
 
 @lru_cache
@@ -55,6 +50,7 @@ def _templates() -> Environment:
 
 
 def _login_page(
+    request: Request,
     settings: Settings,
     *,
     status_code: int = 200,
@@ -66,7 +62,13 @@ def _login_page(
     html = (
         _templates()
         .get_template("login.html")
-        .render(company=settings.company_name, error=error, email=email, next=next_path or "")
+        .render(
+            company=settings.company_name,
+            error=error,
+            email=email,
+            next=next_path or "",
+            csp_nonce=csp_nonce(request),
+        )
     )
     return HTMLResponse(html, status_code=status_code, headers={**_PAGE_HEADERS, **(headers or {})})
 
@@ -98,6 +100,14 @@ def _same_site(request: Request, settings: Settings) -> bool:
     return parts.netloc.lower() in allowed
 
 
+def _duration(seconds: int) -> str:
+    """``45 seconds`` for the slow-down's short waits, ``15 minutes`` for a lock."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _address(request: Request) -> str | None:
     return request.client.host if request.client is not None else None
 
@@ -107,7 +117,7 @@ def login_form(request: Request, settings: SettingsDep, next_: Annotated[str, Qu
     target = safe_next(next_)
     if current_session_optional(request) is not None:
         return RedirectResponse(target or CONSOLE_HOME, status_code=303)
-    return _login_page(settings, next_path=target)
+    return _login_page(request, settings, next_path=target)
 
 
 @router.post("/console/login", include_in_schema=False)
@@ -124,6 +134,7 @@ def login_submit(
     shown_email = email.strip()[:MAX_EMAIL_CHARS]
     if not _same_site(request, settings):
         return _login_page(
+            request,
             settings,
             status_code=403,
             error="This login came from another site. Open the console's login page and log in there.",
@@ -131,7 +142,12 @@ def login_submit(
         )
     if not email.strip() or not password:
         return _login_page(
-            settings, status_code=400, error="Enter your email and password.", email=shown_email, next_path=target
+            request,
+            settings,
+            status_code=400,
+            error="Enter your email and password.",
+            email=shown_email,
+            next_path=target,
         )
 
     now = clock()
@@ -159,17 +175,19 @@ def login_submit(
             )
 
     if isinstance(refusal, LoginThrottled):
-        minutes = math.ceil(refusal.retry_after_seconds / 60)
         return _login_page(
+            request,
             settings,
             status_code=429,
-            error=f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            error=f"Too many failed logins. Try again in {_duration(refusal.retry_after_seconds)}.",
             email=shown_email,
             next_path=target,
             headers={"Retry-After": str(refusal.retry_after_seconds)},
         )
     if refusal is not None:
-        return _login_page(settings, status_code=401, error=WRONG_CREDENTIALS, email=shown_email, next_path=target)
+        return _login_page(
+            request, settings, status_code=401, error=WRONG_CREDENTIALS, email=shown_email, next_path=target
+        )
     response = RedirectResponse(target or CONSOLE_HOME, status_code=303)
     set_session_cookie(response, token, settings)
     return response

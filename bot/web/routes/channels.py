@@ -1,5 +1,11 @@
 """WhatsApp Cloud API and Telegram webhooks: verify -> parse -> persist -> acknowledge; the
-messages are processed in the background."""
+messages are processed in the background.
+
+Only verification can refuse a delivery (401/403, nothing stored). Once the platform has proved it
+sent the body, the body is acknowledged with 200 whatever it holds: what can never be processed is
+stored in ``inbound_rejections`` with the reason, because any other answer makes the platform
+send the same body again, for days (docs/channels.md, "Hostile input").
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from bot.messaging.runtime import ChannelRuntime
-from channels.base import Channel, PayloadError, VerificationError
+from channels.base import Channel, VerificationError
 
 router = APIRouter(tags=["channels"])
 
@@ -37,12 +43,12 @@ async def _receive(request: Request, runtime: ChannelRuntime, name: str, *, miss
         reason = str(exc)
         status = missing_status if "missing" in reason.lower() else 403
         raise HTTPException(status, reason) from exc
-    try:
-        delivery = adapter.parse(body)
-    except PayloadError as exc:
-        raise HTTPException(400, f"malformed {name} payload: {exc}") from exc
-    stored = await runtime.accept(adapter, delivery)
-    return {"status": "ok", "accepted": len(stored.new_message_ids), "duplicates": stored.duplicates}
+    stored = await runtime.receive(adapter, body)
+    answer: dict[str, Any] = {"status": "ok", "accepted": len(stored.new_message_ids), "duplicates": stored.duplicates}
+    if stored.rejection is not None:
+        answer["status"] = "partly rejected" if stored.new_message_ids or stored.duplicates else "rejected"
+        answer["reason"] = stored.rejection
+    return answer
 
 
 @router.get("/webhooks/whatsapp", response_class=PlainTextResponse)

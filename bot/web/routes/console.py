@@ -1,7 +1,8 @@
 """The agent console: pages, a JSON API behind them, and server-sent events for live updates.
 
 Every state-changing route needs a console session and its CSRF token; agents cannot reach admin
-routes; every action is audited by the service layer.
+routes, nor conversations that never had a handoff (404, see bot/services/console.py); every action
+and every view of a conversation is audited by the service layer.
 """
 
 from __future__ import annotations
@@ -23,18 +24,23 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from bot.db.models import Handoff, Message
-from bot.errors import DialogueUnavailableError
+from bot.errors import DialogueUnavailableError, NotFoundError
 from bot.services import console
 from bot.web.auth import AdminApi, AgentApi, AgentPage, csrf_protect, session_csrf
 from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep, in_transaction
+from bot.web.headers import csp_nonce
 
-router = APIRouter(tags=["console"])
-api = APIRouter(prefix="/console/api", tags=["console"])
+router = APIRouter(tags=["console"], include_in_schema=False)
+api = APIRouter(prefix="/console/api", tags=["console"], include_in_schema=False)
 _templates = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent.parent / "templates")),
     autoescape=select_autoescape(["html"]),
 )
 Csrf = Depends(csrf_protect)
+_NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found - Tagih</title></head>
+<body><h1>No such conversation</h1><p><a href="/console">Back to the queue</a></p></body></html>
+"""
 
 
 class ReplyIn(BaseModel):
@@ -111,7 +117,7 @@ async def reassign_handoff(
 
 @api.get("/conversations/{conversation_id}")
 async def get_conversation(conversation_id: int, user: AgentApi, factory: SessionFactoryDep, clock: ClockDep) -> dict:
-    return await in_transaction(factory, lambda s: console.conversation_view(s, conversation_id, now=clock()))
+    return await in_transaction(factory, lambda s: console.conversation_view(s, conversation_id, user, now=clock()))
 
 
 @api.get("/conversations/{conversation_id}/canned")
@@ -263,7 +269,10 @@ async def events(
     conversation_id: Annotated[int | None, Query()] = None,
     interval: Annotated[float, Query(ge=0.2, le=10)] = 1.0,
 ) -> StreamingResponse:
-    """Server-sent events: ``changed`` whenever the queue or the given conversation changed."""
+    """Server-sent events: ``changed`` whenever the queue or the given conversation changed (one the
+    user may open: else 404, checked once before the stream starts)."""
+    if conversation_id is not None:
+        await in_transaction(factory, lambda s: console.open_conversation(s, conversation_id, user))
 
     async def stream() -> AsyncIterator[str]:
         last = None
@@ -282,7 +291,9 @@ async def events(
 
 
 def _page(name: str, request: Request, user: Any, **context: Any) -> HTMLResponse:
-    html = _templates.get_template(name).render(user=user, csrf=session_csrf(request), **context)
+    html = _templates.get_template(name).render(
+        user=user, csrf=session_csrf(request), csp_nonce=csp_nonce(request), **context
+    )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
@@ -292,5 +303,11 @@ async def queue_page(request: Request, user: AgentPage) -> HTMLResponse:
 
 
 @router.get("/console/conversations/{conversation_id}", response_class=HTMLResponse)
-async def conversation_page(conversation_id: int, request: Request, user: AgentPage) -> HTMLResponse:
+async def conversation_page(
+    conversation_id: int, request: Request, user: AgentPage, factory: SessionFactoryDep
+) -> HTMLResponse:
+    try:
+        await in_transaction(factory, lambda s: console.open_conversation(s, conversation_id, user))
+    except NotFoundError:
+        return HTMLResponse(_NOT_FOUND_PAGE, status_code=404, headers={"Cache-Control": "no-store"})
     return _page("console_conversation.html", request, user, conversation_id=conversation_id)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.web.deps import RouterDep, SettingsDep
+from bot.web.limits import WebChatLimits, client_address, get_webchat_limits
+from channels.base import PayloadError, load_json
 
 router = APIRouter(tags=["web chat"])
+LimitsDep = Annotated[WebChatLimits, Depends(get_webchat_limits)]
 
 
 class RestMessage(BaseModel):
@@ -31,11 +33,12 @@ class RestReply(BaseModel):
 
 
 def parse_rest_message(raw: bytes, *, max_chars: int) -> RestMessage:
-    """Validate by hand so each rejection says exactly what was wrong."""
+    """Validate by hand so each rejection says exactly what was wrong. The JSON itself is checked
+    first (nesting, text that cannot be stored, NaN), so nothing hostile reaches the database."""
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HTTPException(400, f"request body is not valid JSON: {exc}") from exc
+        body = load_json(raw)
+    except PayloadError as exc:
+        raise HTTPException(400, f"invalid request body: {exc}") from exc
     if not isinstance(body, dict):
         raise HTTPException(400, "request body must be a JSON object with 'sender' and 'message'")
     for field in ("sender", "message"):
@@ -68,15 +71,23 @@ def parse_rest_message(raw: bytes, *, max_chars: int) -> RestMessage:
         }
     },
     responses={
-        400: {"description": "Invalid JSON"},
-        413: {"description": "Message too long"},
+        400: {"description": "Invalid JSON (also: nested too deeply, text that is not valid Unicode)"},
+        413: {"description": "Message or request body too long"},
         422: {"description": "Missing or empty field"},
+        429: {"description": "Too many messages from this sender or address; see Retry-After"},
         503: {"description": "Dialogue engine down"},
     },
 )
-async def rest_webhook(request: Request, router_: RouterDep, settings: SettingsDep) -> list[dict[str, Any]]:
+async def rest_webhook(
+    request: Request, router_: RouterDep, settings: SettingsDep, limits: LimitsDep
+) -> list[dict[str, Any]]:
     """Send one debtor message to the bot; returns the bot's replies (empty while an agent owns
     the conversation)."""
+    address = client_address(request)
+    limits.check_address(address)  # every request counts, valid or not
     message = parse_rest_message(await request.body(), max_chars=settings.max_message_chars)
-    replies = await router_.handle(channel="web", sender_id=message.sender.strip(), text=message.message)
+    limits.check_sender(message.sender.strip())
+    replies = await router_.handle(
+        channel="web", sender_id=message.sender.strip(), text=message.message, address=f"ip:{address}"
+    )
     return [{"recipient_id": message.sender, **reply} for reply in replies]
