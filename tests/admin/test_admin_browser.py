@@ -4,6 +4,7 @@ old text back, all without training a model."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.console_support import login_in_browser, make_user
 from tests.support import wait_until
@@ -31,6 +32,6 @@ def test_admin_edits_a_response_and_the_next_reply_uses_it(live_stack, page, sen
     assert [b["payload"] for b in reply[0]["buttons"]] == ["/ask_balance", "/ask_payment_method", "/request_human"]
 
     page.click(f"[data-restore='{edited - 1}']")
-    page.wait_for_function(f"document.getElementById('saved').textContent.includes('version {edited + 1}')")
+    expect(page.locator("#saved")).to_contain_text(f"version {edited + 1}", timeout=30_000)
     again = wait_until(lambda: live_stack.say(f"{sender}-2", "halo"))
     assert again[0]["text"] == old_greeting.replace("{company_name}", "Tagih Finance")

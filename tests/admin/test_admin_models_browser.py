@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.admin.conftest import ModelsApp, models_app, small_flow_documents
 from tests.console_support import login_in_browser
@@ -80,7 +81,7 @@ def test_admin_trains_evaluates_activates_and_rolls_back(live_stack, page, tmp_p
         page.fill("#intent", INTENT)
         page.fill("#examples", "\n".join(NEW_EXAMPLES))
         page.click("#add-examples")
-        page.wait_for_function("document.getElementById('saved').textContent.includes('version 3')")
+        expect(page.locator("#saved")).to_contain_text("version 3", timeout=30_000)
 
         # Train it; the page follows the job live.
         started = time.monotonic()

@@ -4,6 +4,7 @@ reason, and a saved change is the policy in force at once."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from bot.services import flows
 from bot.services.policy import active_policy
@@ -20,7 +21,7 @@ def test_admin_edits_the_policy_in_the_browser(live_stack, page):
     with live_stack.session_factory.begin() as session:
         before = flows.seed(session).number
     login_in_browser(page, live_stack.app_url, email, "/admin")
-    page.wait_for_function("document.getElementById('policy-promise-days').value === '14'")
+    expect(page.locator("#policy-promise-days")).to_have_value("14", timeout=30_000)
     assert page.input_value("#policy-profile") == "indonesia"
     assert page.input_value("#policy-max-per-day") == "", "blank: the profile's cap"
     try:

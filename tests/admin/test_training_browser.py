@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from bot.services import flows
 from bot.services import training_data as td
@@ -29,7 +30,7 @@ def texts(documents: dict[str, str], intent: str) -> list[str]:
 
 
 def saved(page: Any, number: int) -> None:
-    page.wait_for_function(f"document.getElementById('saved').textContent.includes('version {number}:')")
+    expect(page.locator("#saved")).to_contain_text(f"version {number}:", timeout=30_000)
 
 
 def test_admin_edits_examples_and_routing_in_the_page(live_stack, page):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bot.db.models import Conversation, Handoff
@@ -59,10 +60,10 @@ def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor
     page.fill("#plan-count", "3")
     page.fill("#plan-first", "2026-12-01")
     page.click("#plan")
-    page.wait_for_function("document.getElementById('account').textContent.includes('3 installments (active)')")
+    expect(page.locator("#account")).to_contain_text("3 installments (active)", timeout=30_000)
 
     page.click("#resolve")
-    page.wait_for_function("document.getElementById('handoff').textContent.includes('With the bot')")
+    expect(page.locator("#handoff")).to_contain_text("With the bot", timeout=30_000)
     assert handoff_of(live_stack, debtor.phone).status == "resolved"
     tracker = httpx.get(
         f"{live_stack.rasa_url}/conversations/whatsapp:{debtor.phone}/tracker",

@@ -15,6 +15,7 @@ from bot.db.models import Nudge, Promise
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.settings import get_settings
 from tests.scheduler.conftest import Accounts, days
+from tests.support import TEST_RASA_TOKEN
 
 TODAY = date(2026, 11, 23)
 
@@ -82,6 +83,7 @@ def test_run_without_channels_is_refused(db, monkeypatch, capsys):
 def test_run_records_the_reminder_in_rasa_and_sends_it(db, live_stack, graph_api, monkeypatch, capsys):
     """Its own database, the shared Rasa server, the fake Graph API."""
     monkeypatch.setenv("TAGIH_RASA_URL", live_stack.rasa_url)
+    monkeypatch.setenv("TAGIH_RASA_TOKEN", TEST_RASA_TOKEN)
     monkeypatch.setenv("WHATSAPP_API_BASE_URL", graph_api.base_url)
     get_settings.cache_clear()
     accounts = Accounts(db)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,33 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import AuditLog, Conversation, Handoff, Message, Note
-from bot.db.session import make_engine, make_session_factory, migrate
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.console.conftest import NOW, Waiting, waiting  # noqa: F401 - fixture
-from tests.console_support import logged_in_clients, make_user
-from tests.support import make_settings
-
-AGENT, ADMIN = "ana@tagih.example", "admin@tagih.example"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
+from tests.console_support import logged_in_clients
+from tests.security.conftest import ADMIN, AGENT
 
 
 @pytest.fixture
 def session_for(settings: Settings, factory: sessionmaker[Session]) -> Iterator[Any]:
-    for email, role in ((AGENT, "agent"), (ADMIN, "admin")):
-        make_user(factory, email, role)
     with logged_in_clients(create_app(settings, clock=lambda: NOW)) as open_client:
         yield open_client
 

@@ -17,26 +17,10 @@ from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.auth import SESSION_COOKIE
 from tests.console_support import DEFAULT_PASSWORD, logged_in_clients, login_in_browser, make_user
+from tests.security.conftest import ADMIN, AGENT
 from tests.support import AppServer, fixed_clock, free_port, make_settings
 
-AGENT, ADMIN = "ana@tagih.example", "admin@tagih.example"
 NONCE = re.compile(r"'nonce-([A-Za-z0-9_-]{16,})'")
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    make_user(factory, AGENT, "agent")
-    make_user(factory, ADMIN, "admin")
-    yield factory
-    engine.dispose()
 
 
 @pytest.fixture

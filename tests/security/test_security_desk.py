@@ -3,38 +3,25 @@ debtor did not confirm. Through the console API of the real app (no Rasa needed)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Account, AuditLog, Conversation, Debtor, IdentityLock, LinkRequest, Message
-from bot.db.session import make_engine, make_session_factory, migrate
 from bot.services.accounts import import_account_rows
 from bot.services.conversations import get_or_create_conversation
 from bot.services.identity_checks import IdentityLimits, IdentityScreen, Reach, open_challenge
 from bot.services.linking import link_telegram_chat
-from bot.settings import Settings
 from bot.web.app import create_app
-from tests.console_support import logged_in_clients, make_user
-from tests.support import FIXED_NOW, fixed_clock, make_settings
-
-AGENT = "ana@tagih.example"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+from tests.console_support import logged_in_clients
+from tests.security.conftest import AGENT
+from tests.support import FIXED_NOW, fixed_clock
 
 
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
+@pytest.fixture(autouse=True)
+def debtor(factory: sessionmaker[Session]) -> None:
     with factory.begin() as session:
         import_account_rows(
             session,
@@ -53,9 +40,6 @@ def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
                 }
             ],
         )
-    make_user(factory, AGENT, "agent")
-    yield factory
-    engine.dispose()
 
 
 def lock_account(factory: sessionmaker[Session]) -> None:

@@ -16,7 +16,7 @@ def test_chat_in_the_browser_with_clickable_buttons(live_stack, page):
     button = page.locator(".buttons button", has_text="Cek tagihan")
     button.click()
     # the button's title is shown as the debtor's message and its payload reaches the bot
-    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    page.locator(".msg.bot").nth(1).wait_for(timeout=30_000)
     bot_messages = page.locator(".msg.bot").all_inner_texts()
     assert "Cek tagihan" in page.locator(".msg.user").all_inner_texts()
     assert "nomor kontrak" in bot_messages[-1]
