@@ -23,6 +23,8 @@ from bot.actions.care import (
     ActionChangeLanguage,
     ActionDefaultFallback,
     ActionOpenDispute,
+    ActionRecordComplaint,
+    ActionRecordDistress,
     ActionRecordHardship,
     ActionRecordPaymentClaim,
     ActionRequestHuman,
@@ -32,7 +34,13 @@ from bot.actions.care import (
     ValidatePaymentClaimForm,
 )
 from bot.actions.identity import ActionVerificationDone, ValidateIdentityForm
-from bot.actions.info import ActionAskBalance, ActionPaymentMethod, ActionReminderSent, ActionSessionStart
+from bot.actions.info import (
+    ActionAskBalance,
+    ActionPaymentMethod,
+    ActionReminderSent,
+    ActionRequestDiscount,
+    ActionSessionStart,
+)
 
 ACTION_CLASSES: tuple[type[TagihAction], ...] = (
     ActionSessionStart,
@@ -58,6 +66,9 @@ ACTION_CLASSES: tuple[type[TagihAction], ...] = (
     ActionOpenDispute,
     ActionRequestHuman,
     ActionStopContact,
+    ActionRecordComplaint,
+    ActionRecordDistress,
+    ActionRequestDiscount,
     ActionChangeLanguage,
     ActionDefaultFallback,
 )

@@ -37,8 +37,15 @@ ESCAPE_INTENTS = frozenset(
         "promise_to_pay",
         "ask_balance",
         "ask_payment_method",
+        "complain_conduct",
+        "distress",
+        "ask_if_bot",
+        "ask_new_loan",
+        "request_discount",
     }
 )
+# Never part of another flow's answer: a complaint, a person in distress, questions about the bot.
+CARE_INTENTS = frozenset({"complain_conduct", "distress", "ask_if_bot", "ask_new_loan"})
 HARDSHIP_CUES = re.compile(
     r"phk|dipecat|di-?phk|sakit|rumah ?sakit|opname|meninggal|kecelakaan|bencana|banjir|usaha|"
     r"gaji|gajian|telat gaji|nganggur|pengangguran|bangkrut|rugi|cerai|lost (my )?job|laid off|fired|"
@@ -173,7 +180,7 @@ class ValidateDisputeForm(TagihFormValidator):
         if requested is None:
             # A detailed first message already says what is wrong; a short one gets a question.
             return {"dispute_reason": text.strip()} if len(text.split()) >= 7 else None
-        if intent in {"request_human", "stop_contact", "change_language"} or text.startswith("/"):
+        if intent in {"request_human", "stop_contact", "change_language", *CARE_INTENTS} or text.startswith("/"):
             return None
         return {"dispute_reason": text.strip()[:1000]}
 
@@ -206,6 +213,39 @@ class ActionRequestHuman(TagihAction):
             reason = "fallback" if _trailing_fallbacks(tracker, skip_latest=True) >= 2 else "request_human"
             handoff = open_handoff(ctx.session, conversation=ctx.conversation, reason=reason, note=latest_text(tracker))
             self.say(dispatcher, "utter_handoff_opened", ctx.language, ticket=ticket_number(handoff))
+        return leave_loop(tracker)
+
+
+class ActionRecordComplaint(TagihAction):
+    """A complaint about how the debt is collected: a ticket of its own (never a dispute, which would
+    pause the debt as contested), the debtor's rights and where else to complain. No identity check:
+    anyone may complain, and nothing about a debt is said."""
+
+    action_name = "action_record_complaint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        with self.turn(tracker) as ctx:
+            if ctx.conversation is None:
+                return []
+            handoff = open_handoff(
+                ctx.session, conversation=ctx.conversation, reason="complaint", note=latest_text(tracker)
+            )
+            self.say(dispatcher, "utter_complaint_recorded", ctx.language, ticket=ticket_number(handoff))
+        return leave_loop(tracker)
+
+
+class ActionRecordDistress(TagihAction):
+    """Someone in distress: a caring answer with a crisis line first, then a priority handoff, whose
+    being open keeps every reminder for the debtor back (the scheduler's rules gate). No identity
+    check and no word about the debt."""
+
+    action_name = "action_record_distress"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        with self.turn(tracker) as ctx:
+            self.say(dispatcher, "utter_distress_support", ctx.language)
+            if ctx.conversation is not None:
+                open_handoff(ctx.session, conversation=ctx.conversation, reason="distress", note=latest_text(tracker))
         return leave_loop(tracker)
 
 

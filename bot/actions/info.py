@@ -7,8 +7,9 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions._base import TagihAction, TurnContext
+from bot.actions._base import TagihAction, TurnContext, latest_text
 from bot.db.models import Account
+from bot.services.audit import audit
 
 
 class ActionSessionStart(TagihAction):
@@ -141,5 +142,34 @@ class ActionPaymentMethod(TagihAction):
                 account_ref=account.ref,
                 balance=self.money(account.balance, account, lang),
                 instructions=payment_instructions(self, ctx, account, lang),
+            )
+        return []
+
+
+class ActionRequestDiscount(TagihAction):
+    """A discount or waiver asked for: the policy's early-settlement offer when there is one, otherwise
+    what the bot can do instead (installments, or a person to consider it). Recorded for agents."""
+
+    action_name = "action_request_discount"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        with self.turn(tracker) as ctx:
+            if not _require_account(self, ctx, dispatcher):
+                return []
+            account = ctx.account
+            assert account is not None
+            offered = ctx.policy.early_settlement is not None and account.balance > 0
+            if offered:
+                self.offer_early_settlement(dispatcher, ctx)
+            else:
+                self.say(dispatcher, "utter_discount_not_available", ctx.language)
+            audit(
+                ctx.session,
+                actor="bot",
+                action="discount.requested",
+                entity_type="account",
+                entity_id=account.ref,
+                conversation_id=ctx.conversation.id if ctx.conversation else None,
+                details={"offered_early_settlement": offered, "text": latest_text(tracker)[:300]},
             )
         return []

@@ -42,7 +42,9 @@ CONVERSATION_STATUSES = ("bot", "agent", "closed")
 DIRECTIONS = ("in", "out")
 AUTHORS = ("debtor", "bot", "agent", "system")
 DELIVERY_STATUSES = ("received", "queued", "sent", "delivered", "read", "failed")
-HANDOFF_REASONS = ("request_human", "dispute", "fallback", "identity_failed", "final_notice", "policy")
+HANDOFF_REASONS = (
+    "request_human", "dispute", "fallback", "identity_failed", "final_notice", "policy", "complaint", "distress"
+)  # fmt: skip
 HANDOFF_STATUSES = ("open", "claimed", "resolved")
 PREFERENCE_KINDS = ("opt_out", "consent_outside_hours")
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")

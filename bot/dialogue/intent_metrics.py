@@ -88,3 +88,45 @@ def normalise(text: str) -> str:
 def seen(predictions: Iterable[Prediction], training_texts: set[str]) -> list[bool]:
     """For each prediction, whether its text was among a model's training examples."""
     return [normalise(p.text) in training_texts for p in predictions]
+
+
+# -- calibration: is the model's confidence worth anything? --------------------------------------------
+
+RELIABILITY_BINS = (0.0, 0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0000001)
+
+
+def reliability(predictions: Sequence[Prediction], bins: Sequence[float] = RELIABILITY_BINS) -> list[dict[str, Any]]:
+    """Confidence bins against accuracy: a calibrated model is right about as often as it is sure."""
+    rows = []
+    for low, high in zip(bins, bins[1:], strict=False):
+        inside = [p for p in predictions if low <= p.confidence < high]
+        if not inside:
+            rows.append({"from": low, "to": min(high, 1.0), "count": 0, "confidence": None, "accuracy": None})
+            continue
+        rows.append(
+            {
+                "from": low,
+                "to": min(high, 1.0),
+                "count": len(inside),
+                "confidence": round(sum(p.confidence for p in inside) / len(inside), 4),
+                "accuracy": round(sum(p.intent == p.predicted for p in inside) / len(inside), 4),
+            }
+        )
+    return rows
+
+
+def expected_calibration_error(predictions: Sequence[Prediction], bins: Sequence[float] = RELIABILITY_BINS) -> float:
+    """The gap between confidence and accuracy, averaged over the bins weighted by their size."""
+    total = len(predictions)
+    if not total:
+        return 0.0
+    gap = 0.0
+    for row in reliability(predictions, bins):
+        if row["count"]:
+            gap += row["count"] / total * abs(row["confidence"] - row["accuracy"])
+    return round(gap, 4)
+
+
+def confident_errors(predictions: Sequence[Prediction], threshold: float = 0.9) -> int:
+    """Mistakes made with at least ``threshold`` confidence: the ones no fallback can catch."""
+    return sum(1 for p in predictions if p.intent != p.predicted and p.confidence >= threshold)

@@ -18,6 +18,7 @@ from bot.settings import PROJECT_ROOT
 
 NLU_DIR = PROJECT_ROOT / "nlu"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+COMPONENTS = "tagih_nlu"
 
 
 def rasa_env(**extra: str) -> dict[str, str]:
@@ -25,6 +26,9 @@ def rasa_env(**extra: str) -> dict[str, str]:
     reports sent anywhere (deployments may have no internet, and debtors' data stays here)."""
     return {
         **os.environ,
+        # the project's own Rasa components and channel (nlu/tagih_nlu, nlu/connectors) import from
+        # here whatever directory Rasa runs in (the admin editor trains in a staging copy)
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(NLU_DIR), os.environ.get("PYTHONPATH")])),
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONUNBUFFERED": "1",
         "RASA_TELEMETRY_ENABLED": "false",
@@ -48,10 +52,25 @@ def training_files(nlu_dir: Path = NLU_DIR) -> list[Path]:
     return files
 
 
+def components_root(nlu_dir: Path = NLU_DIR) -> Path:
+    """Where the project's own NLU components for ``nlu_dir`` live: its own copy (a staged job), else
+    the repository's ``nlu/`` (Rasa imports them from there through PYTHONPATH)."""
+    return nlu_dir if (nlu_dir / COMPONENTS).is_dir() else NLU_DIR
+
+
+def component_files(nlu_dir: Path = NLU_DIR) -> list[Path]:
+    """The code of the project's own NLU components: a change to it makes a different model."""
+    return sorted((components_root(nlu_dir) / COMPONENTS).glob("*.py"))
+
+
 def fingerprint(nlu_dir: Path = NLU_DIR) -> str:
     digest = hashlib.sha256()
-    for path in training_files(nlu_dir):
-        digest.update(str(path.relative_to(nlu_dir)).encode())
+    code = components_root(nlu_dir)
+    for path, root in [
+        *((p, nlu_dir) for p in training_files(nlu_dir)),
+        *((p, code) for p in component_files(nlu_dir)),
+    ]:
+        digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")

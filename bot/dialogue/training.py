@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from bot.dialogue.intent_metrics import normalise
-from bot.dialogue.model import TRAINING_INPUTS, rasa_env, training_files
+from bot.dialogue.model import TRAINING_INPUTS, component_files, components_root, rasa_env, training_files
 from bot.errors import TagihError
 
 EPOCH_WEIGHT = 10
@@ -65,13 +65,19 @@ def stage_training_files(
     """Copy the training inputs (the same files the model fingerprint covers) from ``source`` into
     ``target``, so later edits of the source cannot change a job half-way; then apply the override."""
     check_training_dir(source)
-    for path in training_files(source):
-        destination = target / path.relative_to(source)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+    _copy(training_files(source), source, target)
+    # the project's NLU components belong to every model (a flow version holds only YAML files)
+    _copy(component_files(source), components_root(source), target)
     (target / "data").mkdir(parents=True, exist_ok=True)
     if config_override:
         apply_config_override(target / "config.yml", config_override)
+
+
+def _copy(paths: list[Path], root: Path, target: Path) -> None:
+    for path in paths:
+        destination = target / path.relative_to(root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
 
 
 def _load_config(config_file: Path) -> dict[str, Any]:

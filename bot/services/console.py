@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.db.models import (
@@ -78,12 +78,21 @@ def _account_summary(account: Account | None, now: datetime) -> dict[str, Any] |
     }
 
 
+# Handoffs that come before the rest of the queue: a person in distress, then a conduct complaint.
+PRIORITY_REASONS = ("distress", "complaint")
+
+
 def queue(session: Session, *, now: datetime) -> list[dict[str, Any]]:
-    """Open and claimed handoffs, oldest first, with what an agent needs to pick one."""
+    """Open and claimed handoffs, a person in distress and complaints first, then oldest first, with
+    what an agent needs to pick one."""
+    priority = case(
+        *((Handoff.reason == reason, rank) for rank, reason in enumerate(PRIORITY_REASONS)),
+        else_=len(PRIORITY_REASONS),
+    )
     handoffs = session.scalars(
         select(Handoff)
         .where(Handoff.status.in_(OPEN))
-        .order_by(Handoff.created_at, Handoff.id)
+        .order_by(priority, Handoff.created_at, Handoff.id)
         .options(
             selectinload(Handoff.conversation),
             selectinload(Handoff.account).selectinload(Account.promises),
@@ -97,6 +106,7 @@ def queue(session: Session, *, now: datetime) -> list[dict[str, Any]]:
             "id": h.id,
             "ticket": ticket_number(h),
             "reason": h.reason,
+            "priority": h.reason in PRIORITY_REASONS,
             "note": h.note,
             "status": h.status,
             "assigned_to": h.assigned_to,
