@@ -41,9 +41,10 @@ def resident_mb(pid: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=500)
+    parser.add_argument("--model", type=Path, help="another model file (default: the one for nlu/ as it is)")
     args = parser.parse_args()
     settings = get_settings()
-    model = current_model(settings.models_dir)
+    model = args.model or current_model(settings.models_dir)
     if model is None:
         raise SystemExit("no model for the current training data: run 'make model' first")
     texts = nlu_examples(NLU_DIR / "data" / "nlu")
