@@ -67,6 +67,36 @@ def test_skip_invalid_imports_the_good_rows(tmp_path, capsys):
     assert "1 created" in captured.out and "1 skipped" in captured.out and ":3: phone" in captured.err
 
 
+def test_a_phone_of_another_debtor_is_reported_with_its_line_and_nothing_is_imported(tmp_path, capsys):
+    first = tmp_path / "first.csv"
+    first.write_text(
+        HEADER.strip() + ",customer_ref\n"
+        "ACC-1,Rina Wati,081298765432,id,Asia/Makassar,IDR,1250000,2026-11-01,1991-05-05,CUST-7\n"
+        "ACC-2,Rina Wati,081298765432,id,Asia/Makassar,IDR,50000,2099-12-01,1991-05-05,CUST-7\n",
+        encoding="utf-8",
+    )
+    assert main(["import-accounts", str(first)]) == 0
+    capsys.readouterr()
+    path = write(
+        tmp_path,
+        "ACC-3,Joko Widodo,081298765499,id,Asia/Jakarta,IDR,100,2026-11-01,1980-01-01\n"
+        "ACC-4,Tono Sugiarto,081298765432,id,Asia/Jakarta,IDR,100,2026-11-01,1979-02-02\n",
+    )
+    assert main(["import-accounts", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:3: phone: +6281298765432 already belongs to another debtor (customer_ref CUST-7)" in err
+    assert "nothing was imported" in err
+    assert main(["import-accounts", str(path), "--skip-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert "1 created" in captured.out and "1 skipped" in captured.out
+    assert f"{path}:3: phone: +6281298765432 already belongs" in captured.err and "(skipped)" in captured.err
+    assert main(["accounts", "show", "ACC-1", "--json"]) == 0
+    debtor = json.loads(capsys.readouterr().out)["debtor"]
+    assert (debtor["name"], debtor["customer_ref"]) == ("Rina Wati", "CUST-7")
+    assert debtor["accounts"] == [{"ref": "ACC-2", "balance": "50000.00", "status": "active", "days_past_due": 0}]
+    assert "birth_date" not in debtor
+
+
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
     assert main(["import-accounts", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err

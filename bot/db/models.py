@@ -87,6 +87,7 @@ class Debtor(Base):
     __table_args__ = (_one_of("language", LANGUAGES),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_ref: Mapped[str | None] = mapped_column(String(64), unique=True)  # the lender's own customer id
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64), unique=True)

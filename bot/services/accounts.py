@@ -4,21 +4,25 @@ The import is all-or-nothing: every row is validated before anything is written,
 upserted in one transaction with chunked Core statements (100,000 rows must import in seconds, so
 there is no ORM object per row).
 
+Which debtor a row belongs to (customer_ref, else the account on file, else phone with name and birth
+date) and which rows conflict is decided in :mod:`bot.services.debtor_matching`; a conflict is reported
+like a validation error, so nobody's name or birth date is changed by someone else's row.
+
 Demo data (``bot/demo/accounts.csv``, loaded by :func:`load_demo_if_empty`); the birth date is what a
 debtor gives to prove their identity:
 
-=========  ===============  ==============  ======================  ==========
-ref        debtor           phone           timezone                birth date
-=========  ===============  ==============  ======================  ==========
-DEMO-1001  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1988-04-12
-DEMO-1002  Siti Rahayu      +6281234567802  Asia/Jakarta (WIB)      1992-09-03
-DEMO-1003  I Made Wirawan   +6281234567803  Asia/Makassar (WITA)    1985-01-27
-DEMO-1004  Yohanes Wenda    +6281234567804  Asia/Jayapura (WIT)     1990-12-19
-DEMO-1005  Sarah Thompson   +6281234567805  Asia/Jakarta (en)       1983-06-30
-DEMO-1006  Andi Pratama     +6281234567806  Asia/Makassar (WITA)    1995-02-14
-DEMO-1007  Dewi Lestari     +6281234567807  Asia/Jakarta (WIB)      1999-07-08
-DEMO-1008  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1988-04-12
-=========  ===============  ==============  ======================  ==========
+=========  =========  ===============  ==============  ======================  ==========
+ref        customer   debtor           phone           timezone                birth date
+=========  =========  ===============  ==============  ======================  ==========
+DEMO-1001  CUST-0001  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1988-04-12
+DEMO-1002  CUST-0002  Siti Rahayu      +6281234567802  Asia/Jakarta (WIB)      1992-09-03
+DEMO-1003  CUST-0003  I Made Wirawan   +6281234567803  Asia/Makassar (WITA)    1985-01-27
+DEMO-1004  CUST-0004  Yohanes Wenda    +6281234567804  Asia/Jayapura (WIT)     1990-12-19
+DEMO-1005  CUST-0005  Sarah Thompson   +6281234567805  Asia/Jakarta (en)       1983-06-30
+DEMO-1006  CUST-0006  Andi Pratama     +6281234567806  Asia/Makassar (WITA)    1995-02-14
+DEMO-1007  CUST-0007  Dewi Lestari     +6281234567807  Asia/Jakarta (WIB)      1999-07-08
+DEMO-1008  CUST-0001  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1988-04-12
+=========  =========  ===============  ==============  ======================  ==========
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 from babel.numbers import list_currencies
-from sqlalchemy import String, Table, any_, bindparam, exists, insert, select, text, update
+from sqlalchemy import Table, any_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -49,6 +53,16 @@ from bot.db.models import (
     InstallmentPlan,
     LinkRequest,
     utcnow,
+)
+from bot.services.debtor_matching import (
+    AUDITED_FIELDS,
+    DEBTOR_FIELDS,
+    Conflict,
+    Match,
+    OnFile,
+    describe,
+    describe_needs_account,
+    match_rows,
 )
 from bot.services.identity_checks import account_security
 
@@ -77,7 +91,7 @@ REQUIRED_COLUMNS = (
     "due_date",
     "birth_date",
 )
-OPTIONAL_COLUMNS = ("telegram_chat_id", "email", "segment")
+OPTIONAL_COLUMNS = ("telegram_chat_id", "email", "segment", "customer_ref")
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 DEMO_CSV = Path(__file__).resolve().parent.parent / "demo" / "accounts.csv"
 
@@ -86,7 +100,7 @@ _AMOUNT_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CHAT_ID_RE = re.compile(r"^-?\d{1,20}$")
-_MAX_LEN = {"account_ref": 64, "name": 200, "email": 254}
+_MAX_LEN = {"account_ref": 64, "name": 200, "email": 254, "customer_ref": 64}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -155,6 +169,7 @@ class _Row:
     telegram_chat_id: str | None
     email: str | None
     segment: str | None
+    customer_ref: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -331,13 +346,14 @@ def _validate_row(line: int, row: Mapping[str, Any], today: date) -> tuple[_Row 
             telegram_chat_id=chat_id,
             email=email,
             segment=segment,
+            customer_ref=values["customer_ref"],
         ),
         [],
     )
 
 
-def _cross_row_errors(records: Sequence[tuple[int, Mapping[str, Any]]], valid: Sequence[_Row]) -> list[RowError]:
-    """Problems only visible across rows: repeated refs, one phone with two identities."""
+def _duplicate_refs(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[RowError]:
+    """An account_ref twice in one import: neither row says which is right."""
     errors: list[RowError] = []
     lines_by_ref: dict[str, list[int]] = {}
     for line, row in records:
@@ -351,29 +367,6 @@ def _cross_row_errors(records: Sequence[tuple[int, Mapping[str, Any]]], valid: S
         if len(lines) > 1:
             listed = ", ".join(str(n) for n in lines)
             errors.extend(RowError(n, "account_ref", f"duplicate account_ref {ref!r} on lines {listed}") for n in lines)
-
-    first_by_phone: dict[str, _Row] = {}
-    phone_by_chat: dict[str, _Row] = {}
-    for row in valid:
-        first = first_by_phone.setdefault(row.phone, row)
-        if first is not row and (first.name != row.name or first.birth_date != row.birth_date):
-            errors.append(
-                RowError(
-                    row.line,
-                    "phone",
-                    f"phone {row.phone} is on line {first.line} with a different name or birth_date",
-                )
-            )
-        if row.telegram_chat_id:
-            owner = phone_by_chat.setdefault(row.telegram_chat_id, row)
-            if owner.phone != row.phone:
-                errors.append(
-                    RowError(
-                        row.line,
-                        "telegram_chat_id",
-                        f"telegram_chat_id {row.telegram_chat_id} is on line {owner.line} with a different phone",
-                    )
-                )
     return errors
 
 
@@ -392,15 +385,15 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def _load_by(session: Session, table: Table, key: str, values: Iterable[str]) -> dict[str, Any]:
+def _load_by(session: Session, table: Table, key: str, values: Iterable[Any]) -> dict[Any, Any]:
     column = table.c[key]
-    found: dict[str, Any] = {}
+    found: dict[Any, Any] = {}
     postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in _chunks(sorted(set(values)), 5000 if postgres else _CHUNK):
         if postgres:
             # One array parameter that PostgreSQL hashes (with custom plans, see _run_import);
             # "IN ($1..$500)" would compare each row 500 times.
-            condition = column == any_(bindparam("keys", list(chunk), type_=ARRAY(String)))
+            condition = column == any_(bindparam("keys", list(chunk), type_=ARRAY(column.type)))
         else:
             condition = column.in_(chunk)
         for row in session.execute(select(table).where(condition)):
@@ -408,23 +401,56 @@ def _load_by(session: Session, table: Table, key: str, values: Iterable[str]) ->
     return found
 
 
-def _db_conflicts(session: Session, rows: Sequence[_Row]) -> list[RowError]:
-    """Telegram chat ids already owned by a debtor with another phone would break a unique index."""
+def _on_file(session: Session, rows: Sequence[_Row]) -> tuple[OnFile, dict[str, Any]]:
+    """The stored debtors and accounts the rows could refer to (and the accounts by ref)."""
     debtors = _table(Debtor)
-    chat_ids = {r.telegram_chat_id for r in rows if r.telegram_chat_id}
-    owners = _load_by(session, debtors, "telegram_chat_id", chat_ids)
-    errors = []
-    for row in rows:
-        owner = owners.get(row.telegram_chat_id) if row.telegram_chat_id else None
-        if owner is not None and owner.phone != row.phone:
-            errors.append(
-                RowError(
-                    row.line,
-                    "telegram_chat_id",
-                    f"telegram_chat_id {row.telegram_chat_id} already belongs to another debtor",
-                )
-            )
-    return errors
+    found: dict[int, Any] = {}
+    keys = (
+        ("customer_ref", {r.customer_ref for r in rows if r.customer_ref}),
+        ("phone", {r.phone for r in rows}),
+        ("telegram_chat_id", {r.telegram_chat_id for r in rows if r.telegram_chat_id}),
+    )
+    for key, values in keys:
+        if values:
+            found.update((row.id, row) for row in _load_by(session, debtors, key, values).values())
+    accounts = _load_by(session, _table(Account), "ref", [r.ref for r in rows])
+    missing = {a.debtor_id for a in accounts.values()} - found.keys()
+    if missing:
+        found.update(_load_by(session, debtors, "id", missing))
+    on_file = OnFile(
+        debtors={i: {k: getattr(row, k) for k in DEBTOR_FIELDS} for i, row in found.items()},
+        account_owners={ref: a.debtor_id for ref, a in accounts.items()},
+    )
+    return on_file, accounts
+
+
+def _match(session: Session, rows: Sequence[_Row], on_file: OnFile, *, bad: set[int]) -> tuple[Match, list[RowError]]:
+    """Match until the rows matched are exactly the rows without errors (``bad``: lines in error).
+
+    The first pass sees every valid row, so a row claiming what another bad row claims is reported
+    too; later passes leave out the bad rows, and the last one is what gets written.
+    """
+    conflicts: list[Conflict] = []
+    while True:
+        match = match_rows(rows, on_file)
+        conflicts += match.conflicts
+        bad = bad | {c.line for c in match.conflicts}
+        clean = [r for r in rows if r.line not in bad]
+        if len(clean) == len(rows):
+            break
+        rows = clean
+    refs = _an_account_of(session, describe_needs_account(conflicts))
+    errors = [RowError(c.line, c.field, c.message + (describe(c.other, refs) if c.other else "")) for c in conflicts]
+    return match, errors
+
+
+def _an_account_of(session: Session, debtor_ids: set[int]) -> dict[int, str]:
+    """One account ref per debtor, to name a debtor without a customer_ref in a conflict."""
+    refs: dict[int, str] = {}
+    for chunk in _chunks(sorted(debtor_ids)):
+        query = select(Account.debtor_id, func.min(Account.ref)).where(Account.debtor_id.in_(chunk))
+        refs.update((debtor_id, ref) for debtor_id, ref in session.execute(query.group_by(Account.debtor_id)))
+    return refs
 
 
 def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -439,47 +465,54 @@ def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
             session.connection().execute(stmt, list(chunk))
 
 
-def _upsert(session: Session, rows: Sequence[_Row], now: datetime) -> dict[str, int]:
+def _upsert(
+    session: Session,
+    rows: Sequence[_Row],
+    match: Match,
+    current_accounts: Mapping[str, Any],
+    *,
+    now: datetime,
+    actor: str,
+    source_name: str,
+) -> dict[str, int]:
     debtors = _table(Debtor)
     accounts = _table(Account)
 
-    # One record per phone: the first row fixes identity (name, birth date, checked above),
-    # the last row wins for preferences, optional contact fields are kept when a later row omits them.
-    wanted: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        target = wanted.setdefault(row.phone, {"phone": row.phone})
-        target.update(name=row.name, language=row.language, timezone=row.timezone, birth_date=row.birth_date)
-        if row.email:
-            target["email"] = row.email
-        if row.telegram_chat_id:
-            target["telegram_chat_id"] = row.telegram_chat_id
-
-    existing = _load_by(session, debtors, "phone", wanted)
-    new_debtors, changed_debtors = [], []
-    for phone, values in wanted.items():
-        current = existing.get(phone)
-        if current is None:
-            new_debtors.append(
-                {"email": None, "telegram_chat_id": None, **values, "created_at": now, "updated_at": now}
-            )
-            continue
-        diff = {k: v for k, v in values.items() if getattr(current, k) != v}
-        if diff:
-            changed_debtors.append({"id": current.id, **diff, "updated_at": now})
+    new_debtors = [{**d.values(), "created_at": now, "updated_at": now} for d in match.new]
     for chunk in _chunks(new_debtors, 5000):
         session.connection().execute(insert(debtors), list(chunk))
-    _bulk_update(session, debtors, changed_debtors)
+    if match.new:
+        created = _load_by(session, debtors, "phone", [d.phone for d in match.new])
+        for record in match.new:
+            record.id = created[record.phone].id
+    _bulk_update(session, debtors, [{"id": d.id, **d.changes(), "updated_at": now} for d in match.changed])
+    # Who changed whose identity: field names only, never a birth date.
+    audits = [
+        {
+            "at": now,
+            "actor": actor,
+            "action": "debtor.updated",
+            "entity_type": "debtor",
+            "entity_id": str(d.id),
+            "conversation_id": None,
+            "details": {
+                "fields": fields,
+                "customer_ref": d.customer_ref,
+                "account_ref": d.first_ref,
+                "line": d.first_line,
+                "source": source_name,
+            },
+        }
+        for d in match.changed
+        if (fields := [f for f in AUDITED_FIELDS if f in d.changes()])
+    ]
+    for chunk in _chunks(audits, 5000):
+        session.connection().execute(insert(_table(AuditLog)), list(chunk))
 
-    debtor_ids = {p: r.id for p, r in existing.items()}
-    if new_debtors:
-        created = _load_by(session, debtors, "phone", [d["phone"] for d in new_debtors])
-        debtor_ids.update({p: r.id for p, r in created.items()})
-
-    current_accounts = _load_by(session, accounts, "ref", [r.ref for r in rows])
     new_accounts, changed_accounts = [], []
     for row in rows:
         values = {
-            "debtor_id": debtor_ids[row.phone],
+            "debtor_id": match.assignment[row.line].id,
             "currency": row.currency,
             "amount_due": row.amount_due,
             "due_date": row.due_date,
@@ -511,8 +544,8 @@ def _upsert(session: Session, rows: Sequence[_Row], now: datetime) -> dict[str, 
         "created": len(new_accounts),
         "updated": len(rows) - len(new_accounts),
         "changed": len(changed_accounts),
-        "debtors_created": len(new_debtors),
-        "debtors_updated": len(changed_debtors),
+        "debtors_created": len(match.new),
+        "debtors_updated": len(match.changed),
     }
 
 
@@ -539,19 +572,22 @@ def _run_import(
         errors.extend(row_errors)
         if parsed is not None:
             valid.append(parsed)
-    errors.extend(_cross_row_errors(records, valid))
-    bad_lines = {e.line for e in errors}
-    valid = [r for r in valid if r.line not in bad_lines]
-    conflicts = _db_conflicts(session, valid)
+    errors.extend(_duplicate_refs(records))
+    on_file, current_accounts = _on_file(session, valid)
+    match, conflicts = _match(session, valid, on_file, bad={e.line for e in errors})
     errors.extend(conflicts)
-    bad_lines |= {e.line for e in conflicts}
+    bad_lines = {e.line for e in errors}
     valid = [r for r in valid if r.line not in bad_lines]
     errors.sort(key=lambda e: (e.line, ALL_COLUMNS.index(e.field) if e.field in ALL_COLUMNS else 99))
 
     if errors and not skip_invalid:
         raise ImportValidationError(errors)
 
-    counts = _upsert(session, valid, now) if valid else {"created": 0, "updated": 0}
+    counts = (
+        _upsert(session, valid, match, current_accounts, now=now, actor=actor, source_name=source_name)
+        if valid
+        else {"created": 0, "updated": 0}
+    )
     # Every bad line is a skipped row (file-level problems were raised before rows were read).
     report = ImportReport(created=counts["created"], updated=counts["updated"], skipped=len(bad_lines), errors=errors)
     session.add(
@@ -702,6 +738,7 @@ def account_snapshot(session: Session, ref: str, *, now: datetime | None = None)
         .where(Account.ref == ref)
         .options(
             selectinload(Account.debtor).selectinload(Debtor.contact_preferences),
+            selectinload(Account.debtor).selectinload(Debtor.accounts).selectinload(Account.payments),
             selectinload(Account.payments),
             selectinload(Account.claims),
             selectinload(Account.promises),
@@ -742,12 +779,24 @@ def account_snapshot(session: Session, ref: str, *, now: datetime | None = None)
         "virtual_account": account.virtual_account,
         "as_of": _iso(now.astimezone(timezone.utc)),
         "debtor": {
+            "customer_ref": debtor.customer_ref,
             "name": debtor.name,
             "phone": debtor.phone,
             "telegram_chat_id": debtor.telegram_chat_id,
             "email": debtor.email,
             "language": debtor.language,
             "timezone": debtor.timezone,
+            # the debtor's other accounts: an agent talks to a person, not to one account
+            "accounts": [
+                {
+                    "ref": other.ref,
+                    "balance": _money(other.balance),
+                    "status": other.status,
+                    "days_past_due": other.days_past_due(now),
+                }
+                for other in debtor.accounts
+                if other.id != account.id
+            ],
         },
         "promises": [
             {

@@ -345,6 +345,56 @@ def test_bulk_upsert_skip_invalid_writes_the_valid_rows(client: TestClient) -> N
         assert sorted(session.scalars(select(Account.ref))) == ["A-1", "A-2", "B-1"]
 
 
+def test_bulk_upsert_refuses_a_phone_of_another_debtor_and_writes_nothing(client: TestClient) -> None:
+    before = database_state(client)
+    rows = [
+        account_row("B-1", "081298765432"),
+        # A-1's phone for somebody else: it once renamed A-1's debtor and replaced their birth date.
+        account_row("B-2", "+6281234567801", name="Someone Else", birth_date="1985-05-05"),
+        account_row("A-2", "+6281234567802", birth_date="1985-05-05"),  # no customer_ref: cannot change it
+    ]
+    response = client.post("/api/accounts", json={"accounts": rows}, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "2 invalid row(s); nothing was written",
+        "errors": [
+            {
+                "row": 2,
+                "index": 1,
+                "field": "phone",
+                "message": "+6281234567801 already belongs to another debtor (account A-1)",
+            },
+            {
+                "row": 3,
+                "index": 2,
+                "field": "birth_date",
+                "message": "differs from the debtor of account A-2 on file; "
+                "only a row with the debtor's customer_ref may change it",
+            },
+        ],
+    }
+    assert database_state(client) == before
+
+    response = client.post("/api/accounts", json={"accounts": rows, "skip_invalid": True}, headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["updated"], body["skipped"]) == (1, 0, 2)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "phone"), (3, "birth_date")]
+    with factory_of(client)() as session:
+        debtor = session.scalars(select(Account).where(Account.ref == "A-1")).one().debtor
+        assert (debtor.name, debtor.birth_date) == ("Debtor A-1", date(1990, 1, 1))
+
+
+def test_bulk_upsert_by_customer_ref_and_the_snapshot_lists_the_other_accounts(client: TestClient) -> None:
+    rows = [account_row("A-3", "+6281234567801", name="Debtor A-1", amount_due="200", customer_ref="CUST-1")]
+    response = client.post("/api/accounts", json={"accounts": rows}, headers=AUTH)
+    assert response.json() == {"created": 1, "updated": 0, "skipped": 0, "errors": []}
+    debtor = client.get("/api/accounts/A-1", headers=AUTH).json()["debtor"]
+    assert debtor["customer_ref"] == "CUST-1"
+    assert debtor["accounts"] == [{"ref": "A-3", "balance": "200.00", "status": "active", "days_past_due": 8}]
+    assert client.get("/api/accounts/A-2", headers=AUTH).json()["debtor"]["accounts"] == []
+
+
 @pytest.mark.parametrize(
     ("body", "status", "reason"),
     [
@@ -410,4 +460,5 @@ def test_openapi_describes_the_routes_and_the_key(client: TestClient) -> None:
     assert set(payment_request["schema"]["required"]) == {"account_ref", "amount", "paid_at", "reference"}
     accounts_request = schema["paths"]["/api/accounts"]["post"]["requestBody"]["content"]["application/json"]
     assert "account_ref" in accounts_request["schema"]["properties"]["accounts"]["items"]["required"]
+    assert "customer_ref" in accounts_request["schema"]["properties"]["accounts"]["items"]["properties"]
     assert {"404", "409", "422"} <= set(schema["paths"]["/api/payments"]["post"]["responses"])

@@ -196,13 +196,20 @@ class PaymentResultOut(BaseModel):
 
 def _account_row_schema() -> dict[str, Any]:
     loose = {"anyOf": [{"type": "string"}, {"type": "number"}]}
+    properties: dict[str, Any] = {
+        name: (loose if name in ("amount_due", "telegram_chat_id") else {"type": "string"})
+        for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+    }
+    properties["customer_ref"] = {
+        "type": "string",
+        "maxLength": 64,
+        "description": "The lender's own customer id: rows with the same one are one debtor with several "
+        "accounts, and only such a row may change the debtor's name or birth date",
+    }
     return {
         "type": "object",
         "description": "One account, keyed by the CSV column names (see the accounts CSV in the README)",
-        "properties": {
-            name: (loose if name in ("amount_due", "telegram_chat_id") else {"type": "string"})
-            for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-        },
+        "properties": properties,
         "required": list(REQUIRED_COLUMNS),
         "additionalProperties": False,
     }
@@ -465,12 +472,16 @@ def post_payment(
     responses={
         400: {"model": ErrorOut, "description": "The body is not a JSON object"},
         413: {"model": ErrorOut, "description": f"More than {MAX_ACCOUNTS_PER_REQUEST} accounts in one request"},
-        422: {"model": RowErrorsOut, "description": "Invalid rows (every error: row, field, reason); nothing written"},
+        422: {
+            "model": RowErrorsOut,
+            "description": "Invalid or conflicting rows (every error: row, field, reason); nothing written",
+        },
     },
 )
 def post_accounts(actor: ApiActorDep, body: JsonBodyDep, factory: SessionFactoryDep, clock: ClockDep) -> Any:
-    """Upsert accounts by account_ref with the same validation as `tagih import-accounts`: all rows
-    are checked first, and either all are written in one transaction or none."""
+    """Upsert accounts by account_ref with the same validation and debtor matching as `tagih
+    import-accounts`: all rows are checked first (a phone, chat id or account of another debtor is a
+    conflict), and either all are written in one transaction or none."""
     if not isinstance(body, dict):
         return _error(400, "request body must be a JSON object with 'accounts'", code="invalid_body")
     unknown = sorted(set(body) - {"accounts", "skip_invalid"})
