@@ -310,6 +310,48 @@ def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Talk to the running bot from the terminal, as a web chat debtor would: buttons are numbered and
+    a number picks one. Nothing is faked: the messages go through the app's web chat route."""
+    import uuid
+
+    import httpx
+
+    url = (args.url or f"http://127.0.0.1:{settings.port}").rstrip("/") + "/webhooks/rest/webhook"
+    sender = args.sender or f"cli-{uuid.uuid4().hex[:10]}"
+    print(f"Chatting with {url} as {sender!r}. Empty line or Ctrl-D to stop.")
+    buttons: list[dict[str, str]] = []
+    with httpx.Client(timeout=60) as client:
+        while True:
+            try:
+                line = input("> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if not line:
+                return 0
+            if line.isdigit() and 1 <= int(line) <= len(buttons):
+                line = buttons[int(line) - 1]["payload"]
+            try:
+                response = client.post(url, json={"sender": sender, "message": line})
+            except httpx.HTTPError as exc:
+                print(f"error: cannot reach the bot at {url}: {exc} (is 'make run' running?)", file=sys.stderr)
+                return 1
+            if response.status_code != 200:
+                detail = response.json().get("detail") if "json" in response.headers.get("content-type", "") else ""
+                print(
+                    f"error: the bot answered {response.status_code}: {detail or response.text[:200]}", file=sys.stderr
+                )
+                continue
+            buttons = []
+            for reply in response.json():
+                if reply.get("text"):
+                    print(f"bot: {reply['text']}")
+                for button in reply.get("buttons") or []:
+                    buttons.append(button)
+                    print(f"     [{len(buttons)}] {button['title']}")
+
+
 class _PasswordMismatch(Exception):
     pass
 
@@ -471,6 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
     flows_import.add_argument("directory")
     flows_import.add_argument("--by", default="cli", help="who made the change (for the version history)")
     flows_import.set_defaults(func=cmd_flows_import)
+
+    chat = sub.add_parser("chat", help="talk to the running bot in the terminal (through the web chat route)")
+    chat.add_argument("--url", help="the app's base URL (default: http://127.0.0.1:TAGIH_PORT)")
+    chat.add_argument("--sender", help="conversation id to use (default: a new one)")
+    chat.set_defaults(func=cmd_chat)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -22,6 +22,7 @@ from bot.actions.arrangements import (
 from bot.actions.care import (
     ActionChangeLanguage,
     ActionDefaultFallback,
+    ActionKeepGoing,
     ActionOpenDispute,
     ActionRecordComplaint,
     ActionRecordDistress,
@@ -36,6 +37,7 @@ from bot.actions.care import (
 from bot.actions.identity import ActionVerificationDone, ValidateIdentityForm
 from bot.actions.info import (
     ActionAskBalance,
+    ActionInform,
     ActionPaymentMethod,
     ActionReminderSent,
     ActionRequestDiscount,
@@ -45,6 +47,7 @@ from bot.actions.info import (
 ACTION_CLASSES: tuple[type[TagihAction], ...] = (
     ActionSessionStart,
     ActionAskBalance,
+    ActionInform,
     ActionPaymentMethod,
     ActionReminderSent,
     ValidateIdentityForm,
@@ -70,6 +73,7 @@ ACTION_CLASSES: tuple[type[TagihAction], ...] = (
     ActionRecordDistress,
     ActionRequestDiscount,
     ActionChangeLanguage,
+    ActionKeepGoing,
     ActionDefaultFallback,
 )
 

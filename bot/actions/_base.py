@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -16,11 +17,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Account, Conversation
+from bot.db.models import Account, Conversation, Installment, InstallmentPlan, Promise
 from bot.dialogue.responses import ResponseCatalogue
 from bot.domain.dates import format_date, local_today
 from bot.domain.money import format_money, format_percent
 from bot.services.conversations import conversation_for_rasa_sender
+from bot.services.identity import choose_account, mentioned_account, mentions_ref
 from bot.services.policy import ArrangementPolicy, CollectionPolicy, active_policy
 from bot.settings import Settings
 
@@ -90,6 +92,13 @@ class TagihAction(Action):
             account = None
             if conversation is not None and conversation.verified and conversation.account_id:
                 account = session.get(Account, conversation.account_id)
+                text = latest_text(tracker)
+                if account is not None and mentions_ref(text):
+                    # "yg TGH-10023 udh sy bayar": the debtor's other account is what this turn is about
+                    named = mentioned_account(account.debtor, text)
+                    if named is not None and named.id != account.id:
+                        choose_account(session, conversation, named)
+                        account = named
             yield TurnContext(
                 session=session,
                 conversation=conversation,
@@ -119,12 +128,91 @@ class TagihAction(Action):
             date=self.day(offer.deadline(ctx.today), ctx.language),
         )
 
+    def tell_agreed(self, dispatcher: CollectingDispatcher, ctx: TurnContext, agreed: Agreed) -> None:
+        """What is already under way on the account: payments being checked, a promise, a plan."""
+        account, lang = ctx.account, ctx.language
+        assert account is not None
+        if agreed.claimed:
+            rest = max(account.balance - agreed.claimed, 0)
+            self.say(
+                dispatcher,
+                "utter_agreed_claims",
+                lang,
+                amount=self.money(agreed.claimed, account, lang),
+                rest=self.money(rest, account, lang),
+            )
+        if agreed.promise is not None:
+            self.say(
+                dispatcher,
+                "utter_agreed_promise",
+                lang,
+                amount=self.money(agreed.promise.amount, account, lang),
+                date=self.day(agreed.promise.promised_date, lang),
+            )
+        if agreed.plan is not None and agreed.next_installment is not None:
+            self.say(
+                dispatcher,
+                "utter_agreed_plan",
+                lang,
+                count=agreed.plan.installment_count,
+                amount=self.money(agreed.next_installment.amount, account, lang),
+                date=self.day(agreed.next_installment.due_date, lang),
+            )
+
+    def warn_replacing(
+        self, dispatcher: CollectingDispatcher, ctx: TurnContext, *, promised: Decimal | None = None
+    ) -> None:
+        """Before a new promise (of ``promised``) or plan is confirmed: what it replaces, so nothing is
+        replaced silently. A promise replaces a plan only when it pays off the whole balance."""
+        account = ctx.account
+        if account is None:
+            return
+        agreed = agreed_so_far(account)
+        if agreed.plan is not None and promised is not None and promised < account.balance:
+            return  # paying part early: the plan goes on
+        if agreed.promise is not None:
+            existing = self.deps.responses.render(
+                "utter_fragment_existing_promise",
+                ctx.language,
+                amount=self.money(agreed.promise.amount, account, ctx.language),
+                date=self.day(agreed.promise.promised_date, ctx.language),
+            )["text"]
+        elif agreed.plan is not None:
+            existing = self.deps.responses.render(
+                "utter_fragment_existing_plan", ctx.language, count=agreed.plan.installment_count
+            )["text"]
+        else:
+            return
+        self.say(dispatcher, "utter_replaces_arrangement", ctx.language, existing=existing)
+
     def money(self, amount: Any, account: Account, language: str) -> str:
         return format_money(amount, account.currency, language)
 
     @staticmethod
     def day(value: date, language: str) -> str:
         return format_date(value, language)
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """What is already under way on an account (so the bot neither ignores nor silently replaces it)."""
+
+    claimed: Decimal
+    promise: Promise | None
+    plan: InstallmentPlan | None
+    next_installment: Installment | None
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.claimed) or self.promise is not None or self.plan is not None
+
+
+def agreed_so_far(account: Account) -> Agreed:
+    claimed = sum((c.amount or Decimal(0) for c in account.claims if c.status == "pending"), Decimal(0))
+    promise = next((p for p in reversed(account.promises) if p.status == "pending"), None)
+    plan = next((p for p in reversed(account.plans) if p.status == "active"), None)
+    upcoming = [i for i in plan.installments if i.status == "pending"] if plan is not None else []
+    return Agreed(claimed, promise, plan, upcoming[0] if upcoming else None)
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -137,6 +225,8 @@ def latest_text(tracker: Tracker) -> str:
 
 __all__ = [
     "FORM_ANSWER_INTENTS",
+    "Agreed",
+    "agreed_so_far",
     "ActionDeps",
     "TagihAction",
     "TurnContext",

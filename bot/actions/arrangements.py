@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -12,18 +12,41 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, latest_intent
+from bot.actions._base import (
+    FORM_ANSWER_INTENTS,
+    TagihAction,
+    TurnContext,
+    agreed_so_far,
+    latest_intent,
+    latest_text,
+)
 from bot.actions.forms import TagihFormValidator
-from bot.domain.amounts import parse_amount, parse_count
-from bot.domain.dates import parse_due_date
+from bot.db.models import Handoff
+from bot.domain.amounts import parse_amount, parse_count, parse_per_month
+from bot.domain.dates import parse_due_date, parse_paid_date
+from bot.domain.message_parts import says_paid, split_rest
 from bot.domain.money import format_percent
-from bot.domain.schedule import latest_promise_date, max_count_for, promise_problem
+from bot.domain.references import parse_reference
+from bot.domain.schedule import count_for_amount, latest_promise_date, max_count_for, promise_problem
 from bot.errors import PolicyError
-from bot.services.arrangements import propose_plan, record_installment_plan, record_promise
+from bot.services.arrangements import (
+    CLAIM_WINDOW_DAYS,
+    propose_plan,
+    record_installment_plan,
+    record_payment_claim,
+    record_promise,
+    record_proposal,
+)
+from bot.services.handoffs import ticket_number
 
-FULL_AMOUNT = re.compile(r"\b(lunas|full|semua(nya)?|seluruh(nya)?|all|everything|in full|penuh)\b", re.I)
+FULL_AMOUNT = re.compile(
+    r"\b((?:di)?lunas(?:in|i|kan)?|pelunasan|full|semua(nya)?|seluruh(nya)?|all|everything|in full|penuh)\b", re.I
+)
 PROMISE_SLOTS = ("promise_date", "promise_amount", "promise_confirmed")
-PLAN_SLOTS = ("installment_count", "installment_first_date", "installment_agreed")
+PLAN_SLOTS = ("installment_count", "installment_first_date", "installment_agreed", "installment_amount")
+# The form is over for the bot (an offer went to an agent, or no plan is possible): nothing to record.
+PLAN_ENDED = {"installment_count": 0, "installment_first_date": "-", "installment_agreed": False}
+PAYDAY = re.compile(r"\b(gajian|gaji|payday|paycheck|salary)\b", re.I)
 
 
 def confirmation(tracker: Tracker) -> bool | None:
@@ -47,12 +70,46 @@ def ask_confirmation(
     return {slot: None}
 
 
+def forward(
+    action: TagihAction,
+    ctx: TurnContext,
+    dispatcher: CollectingDispatcher,
+    *,
+    kind: str,
+    amount: Decimal,
+    summary: str,
+    count: int | None = None,
+    first: date | None = None,
+) -> None:
+    """Record the debtor's offer for an agent and tell them when to expect an answer."""
+    assert ctx.account is not None and ctx.conversation is not None
+    proposal = record_proposal(
+        ctx.session,
+        account=ctx.account,
+        conversation=ctx.conversation,
+        kind=kind,
+        amount=amount,
+        count=count,
+        first_date=first,
+        reason="beyond the bot's limits, within the agents'",
+    )
+    handoff = ctx.session.get(Handoff, proposal.handoff_id) if proposal.handoff_id else None
+    action.say(
+        dispatcher,
+        "utter_proposal_forwarded",
+        ctx.language,
+        summary=summary,
+        ticket=ticket_number(handoff) if handoff else "-",
+    )
+
+
 def arrangement_kind(tracker: Tracker) -> str:
     return "extension" if tracker.get_slot("pending_flow") == "request_extension" else "promise"
 
 
 class ValidatePromiseForm(TagihFormValidator):
     form = "promise_form"
+    ended = {"promise_date": "-", "promise_amount": "0", "promise_confirmed": False}
 
     def validate_turn(
         self,
@@ -64,15 +121,32 @@ class ValidatePromiseForm(TagihFormValidator):
         account, lang = ctx.account, ctx.language
         if account is None:
             return {"promise_date": "-", "promise_amount": "0", "promise_confirmed": False}
+        if requested is None and tracker.get_slot("promise_date") and tracker.get_slot("promise_amount"):
+            return {}  # filled by the flow that started the form (the rest after a payment claim)
         if requested == "promise_confirmed":
+            corrected = self._correction(ctx, tracker)
+            if corrected:
+                return {**corrected, "promise_confirmed": None}
             return ask_confirmation(self, ctx, dispatcher, tracker, "promise_confirmed")
         text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
+        claimed = self._payment_before_the_rest(ctx, dispatcher, text) if requested is None else None
+        if claimed is not None:  # "sent 300k this morning, the rest next monday": the promise is for the rest
+            text = split_rest(text)[1]
+            rest = parse_amount(text)
+            updates["promise_amount"] = str(rest if rest and rest <= account.balance else account.balance)
         max_days = ctx.policy.max_promise_days
         if requested in (None, "promise_date") or tracker.get_slot("promise_date") is None:
             promised = parse_due_date(text, today=ctx.today, language=lang)
             if promised is not None:
                 problem = promise_problem(promised, today=ctx.today, max_days=max_days)
+                agents_days = ctx.collection_policy.agents.max_promise_days
+                if problem == "too_far" and promised <= latest_promise_date(ctx.today, agents_days):
+                    # beyond the bot's limit but within the agents': a person decides
+                    amount = parse_amount(text) or account.balance
+                    summary = f"{self.money(amount, account, lang)} {self.day(promised, lang)}"
+                    forward(self, ctx, dispatcher, kind="promise", amount=amount, summary=summary, first=promised)
+                    return {"promise_date": "-", "promise_amount": "0", "promise_confirmed": False}
                 if problem == "too_far":
                     latest = latest_promise_date(ctx.today, max_days)
                     self.say(
@@ -88,10 +162,13 @@ class ValidatePromiseForm(TagihFormValidator):
                     updates["promise_date"] = None
                 else:
                     updates["promise_date"] = promised.isoformat()
-        if requested in (None, "promise_amount") or tracker.get_slot("promise_amount") is None:
+        if claimed is None and (requested in (None, "promise_amount") or tracker.get_slot("promise_amount") is None):
             amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
             if amount is None and requested is None and arrangement_kind(tracker) == "extension":
                 amount = account.balance
+            earlier = agreed_so_far(account).promise
+            if amount is None and requested is None and earlier is not None:
+                amount = earlier.amount  # "ganti tgl 4 desember": a new date for the same amount
             if amount is not None:
                 if amount > account.balance or amount <= 0:
                     self.say(
@@ -110,6 +187,53 @@ class ValidatePromiseForm(TagihFormValidator):
             self.say(dispatcher, response, lang)
             updates[requested] = None
         return updates
+
+    def _payment_before_the_rest(self, ctx: TurnContext, dispatcher: CollectingDispatcher, text: str) -> Decimal | None:
+        """A promise that starts with a payment already made: record that as a claim (an agent checks
+        it) and return its amount; None when the message is only a promise."""
+        account, conversation = ctx.account, ctx.conversation
+        paid_part, rest_part = split_rest(text)
+        if account is None or conversation is None or not rest_part or not says_paid(paid_part):
+            return None
+        amount = parse_amount(paid_part)
+        if amount is None or not 0 < amount < account.balance:
+            return None
+        paid_on = parse_paid_date(paid_part, today=ctx.today, language=ctx.language) or ctx.today
+        if not ctx.today - timedelta(days=CLAIM_WINDOW_DAYS) <= paid_on <= ctx.today:
+            paid_on = ctx.today
+        reference, _ = parse_reference(paid_part)
+        record_payment_claim(
+            ctx.session, account=account, conversation=conversation, amount=amount, paid_on=paid_on, reference=reference
+        )
+        lang = ctx.language
+        self.say(
+            dispatcher,
+            "utter_claim_recorded",
+            lang,
+            amount=self.money(amount, account, lang),
+            paid_on=self.day(paid_on, lang),
+        )
+        return amount
+
+    def _correction(self, ctx: TurnContext, tracker: Tracker) -> dict[str, Any]:
+        """ "bukan, maksud sy sabtu tgl 5" at the confirmation: a new date (or amount) within the policy
+        replaces the one asked about, and the confirmation is asked again."""
+        account = ctx.account
+        assert account is not None
+        if latest_intent(tracker) == "affirm":
+            return {}
+        text = latest_text(tracker)
+        corrected: dict[str, Any] = {}
+        promised = parse_due_date(text, today=ctx.today, language=ctx.language)
+        if promised is not None and not promise_problem(
+            promised, today=ctx.today, max_days=ctx.policy.max_promise_days
+        ):
+            if promised.isoformat() != tracker.get_slot("promise_date"):
+                corrected["promise_date"] = promised.isoformat()
+        amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+        if amount is not None and 0 < amount <= account.balance and str(amount) != tracker.get_slot("promise_amount"):
+            corrected["promise_amount"] = str(amount)
+        return corrected
 
 
 class ActionAskPromiseAmount(TagihAction):
@@ -130,6 +254,7 @@ class ActionAskPromiseConfirmed(TagihAction):
         with self.turn(tracker) as ctx:
             if ctx.account is not None:
                 lang = ctx.language
+                self.warn_replacing(dispatcher, ctx, promised=Decimal(tracker.get_slot("promise_amount")))
                 self.say(
                     dispatcher,
                     "utter_ask_promise_confirmed",
@@ -150,6 +275,10 @@ class ActionRecordPromise(TagihAction):
             if account is None:
                 self.say(dispatcher, "utter_not_verified", lang)
                 return reset
+            if ctx.conversation is not None and ctx.conversation.status != "bot":
+                return reset  # the offer went to a person, who answers it
+            if tracker.get_slot("promise_date") == "-":
+                return reset  # the form ended without a promise, and said why
             if tracker.get_slot("promise_confirmed") is not True:
                 self.say(dispatcher, "utter_arrangement_cancelled", lang)
                 return reset
@@ -195,6 +324,7 @@ class ActionRecordPromise(TagihAction):
 
 class ValidateInstallmentForm(TagihFormValidator):
     form = "installment_form"
+    ended = PLAN_ENDED
 
     def validate_turn(
         self,
@@ -218,9 +348,23 @@ class ValidateInstallmentForm(TagihFormValidator):
             )
             return {"installment_count": 0, "installment_first_date": "-", "installment_agreed": False}
         if requested == "installment_agreed":
+            if latest_intent(tracker) != "affirm":
+                text = latest_text(tracker)
+                count, first = parse_count(text), parse_due_date(text, today=ctx.today, language=lang)
+                latest = ctx.today + timedelta(days=policy.max_first_days)
+                corrected: dict[str, Any] = {}
+                if count is not None and 2 <= count <= max_count and count != tracker.get_slot("installment_count"):
+                    corrected.update(installment_count=count, installment_amount=None)
+                if first is not None and ctx.today <= first <= latest:
+                    corrected["installment_first_date"] = first.isoformat()
+                if corrected:
+                    return {**corrected, "installment_agreed": None}
             return ask_confirmation(self, ctx, dispatcher, tracker, "installment_agreed")
         text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
+        monthly = parse_per_month(text) if requested in (None, "installment_count") else None
+        if monthly is not None:
+            return self._negotiate(ctx, dispatcher, monthly)
         if requested in (None, "installment_count"):
             count = parse_count(text)
             if count is not None:
@@ -235,8 +379,11 @@ class ValidateInstallmentForm(TagihFormValidator):
             if first is not None:
                 if ctx.today <= first <= latest:
                     updates["installment_first_date"] = first.isoformat()
-                else:
-                    updates["installment_first_date"] = None
+                elif requested is not None:
+                    return self._first_date_too_far(ctx, dispatcher, tracker, first)
+            elif requested == "installment_first_date" and PAYDAY.search(text):
+                self.say(dispatcher, "utter_ask_payday", lang)
+                return {"installment_first_date": None}
         if requested is not None and requested not in updates:
             if intent not in FORM_ANSWER_INTENTS:
                 return None
@@ -246,6 +393,75 @@ class ValidateInstallmentForm(TagihFormValidator):
                 self.say(dispatcher, "utter_invalid_promise_date", lang)
             updates[requested] = None
         return updates
+
+    def _negotiate(self, ctx: TurnContext, dispatcher: CollectingDispatcher, monthly: Decimal) -> dict[str, Any]:
+        """ "500rb per bulan": as many instalments as that amount needs, within the bot's limits; an
+        offer only agents may accept goes to them; otherwise the nearest plan the bot can offer."""
+        account, lang = ctx.account, ctx.language
+        assert account is not None
+        bot, agents = ctx.policy.installments, ctx.collection_policy.agents.installments
+        balance = account.balance
+        money = lambda value: self.money(value, account, lang)  # noqa: E731
+        if monthly >= balance:
+            self.say(
+                dispatcher, "utter_installment_monthly_covers", lang, amount=money(monthly), balance=money(balance)
+            )
+            return dict(PLAN_ENDED)
+        count = count_for_amount(balance, monthly)
+        if count <= bot.max_installments and monthly >= bot.min_installment:
+            last = balance - monthly * (count - 1)
+            self.say(
+                dispatcher,
+                "utter_installment_monthly_ok",
+                lang,
+                amount=money(monthly),
+                balance=money(balance),
+                count=count,
+                last=money(last),
+            )
+            return {"installment_count": count, "installment_amount": str(monthly)}
+        if count <= agents.max_installments and monthly >= agents.min_installment:
+            summary = f"{money(monthly)} x {count}"
+            forward(self, ctx, dispatcher, kind="installments", amount=monthly, summary=summary, count=count)
+            return dict(PLAN_ENDED)
+        most = max_count_for(balance, bot)
+        self.say(
+            dispatcher,
+            "utter_installment_counter_offer",
+            lang,
+            offered=money(monthly),
+            max_count=most,
+            amount=money((balance / most).quantize(Decimal(1), rounding=ROUND_CEILING)),
+        )
+        return {"installment_count": None}
+
+    def _first_date_too_far(
+        self, ctx: TurnContext, dispatcher: CollectingDispatcher, tracker: Tracker, first: date
+    ) -> dict[str, Any]:
+        """A first instalment later than the bot may agree: an agent decides when it is within their
+        limit; otherwise the latest date the bot can offer, with the reason."""
+        account, lang = ctx.account, ctx.language
+        assert account is not None
+        policy, agents = ctx.policy.installments, ctx.collection_policy.agents.installments
+        count = int(tracker.get_slot("installment_count") or 0)
+        if first > ctx.today and count and first <= ctx.today + timedelta(days=agents.max_first_days):
+            monthly = tracker.get_slot("installment_amount")
+            amount = Decimal(monthly) if monthly else (account.balance / count).quantize(Decimal(1))
+            summary = f"{self.money(amount, account, lang)} x {count}, {self.day(first, lang)}"
+            forward(
+                self, ctx, dispatcher, kind="installments", amount=amount, summary=summary, count=count, first=first
+            )
+            return dict(PLAN_ENDED)
+        latest = ctx.today + timedelta(days=policy.max_first_days)
+        self.say(
+            dispatcher,
+            "utter_first_date_too_far",
+            lang,
+            latest=self.day(latest, lang),
+            latest_iso=latest.isoformat(),
+            days=policy.max_first_days,
+        )
+        return {"installment_first_date": None}
 
 
 class ActionAskInstallmentCount(TagihAction):
@@ -284,12 +500,14 @@ class ActionAskInstallmentFirstDate(TagihAction):
 def schedule_lines(action: TagihAction, ctx: TurnContext, tracker: Tracker) -> tuple[str, str, int]:
     assert ctx.account is not None
     lang = ctx.language
+    monthly = tracker.get_slot("installment_amount")
     schedule = propose_plan(
         ctx.account,
         count=int(tracker.get_slot("installment_count")),
         first_date=date.fromisoformat(tracker.get_slot("installment_first_date")),
         today=ctx.today,
         policy=ctx.policy,
+        amount=Decimal(monthly) if monthly else None,
     )
     lines = "\n".join(
         f"{item.seq}. {action.day(item.due_date, lang)}: {action.money(item.amount, ctx.account, lang)}"
@@ -311,6 +529,7 @@ class ActionAskInstallmentAgreed(TagihAction):
             except PolicyError:
                 self.say(dispatcher, "utter_arrangement_cancelled", ctx.language)
                 return [SlotSet(slot, None) for slot in PLAN_SLOTS]
+            self.warn_replacing(dispatcher, ctx)
             self.say(
                 dispatcher,
                 "utter_ask_installment_agreed",
@@ -336,6 +555,7 @@ class ActionRecordInstallmentPlan(TagihAction):
                 return reset
             try:
                 lines, total, count = schedule_lines(self, ctx, tracker)
+                monthly = tracker.get_slot("installment_amount")
                 record_installment_plan(
                     ctx.session,
                     account=account,
@@ -344,6 +564,7 @@ class ActionRecordInstallmentPlan(TagihAction):
                     first_date=date.fromisoformat(tracker.get_slot("installment_first_date")),
                     today=ctx.today,
                     policy=ctx.policy,
+                    amount=Decimal(monthly) if monthly else None,
                 )
             except PolicyError:
                 self.say(dispatcher, "utter_arrangement_cancelled", lang)

@@ -15,8 +15,10 @@ from rasa_sdk.types import DomainDict
 from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, latest_intent, latest_text
 from bot.actions.forms import TagihFormValidator
 from bot.domain.amounts import parse_amount
-from bot.domain.dates import parse_paid_date
-from bot.services.arrangements import open_dispute, record_hardship, record_payment_claim
+from bot.domain.dates import parse_due_date, parse_paid_date
+from bot.domain.message_parts import split_rest
+from bot.domain.references import parse_reference
+from bot.services.arrangements import CLAIM_WINDOW_DAYS, open_dispute, record_hardship, record_payment_claim
 from bot.services.contact import record_opt_out
 from bot.services.handoffs import open_handoff, ticket_number
 from bot.services.language import requested_language
@@ -25,7 +27,6 @@ from bot.services.segments import next_segment
 NO_REFERENCE = re.compile(
     r"^\s*(tidak|tdk|gak|ga|gk|nggak|enggak|belum|blm)?\s*(ada|punya)?\s*$|^\s*(none|no|nope|n/?a|-)\s*$", re.I
 )
-CLAIM_WINDOW_DAYS = 90
 # Intents that leave a free-text question (reason, reference) for another flow.
 ESCAPE_INTENTS = frozenset(
     {
@@ -42,10 +43,12 @@ ESCAPE_INTENTS = frozenset(
         "ask_if_bot",
         "ask_new_loan",
         "request_discount",
+        "third_party",
+        "insult",
     }
 )
 # Never part of another flow's answer: a complaint, a person in distress, questions about the bot.
-CARE_INTENTS = frozenset({"complain_conduct", "distress", "ask_if_bot", "ask_new_loan"})
+CARE_INTENTS = frozenset({"complain_conduct", "distress", "ask_if_bot", "ask_new_loan", "third_party", "insult"})
 HARDSHIP_CUES = re.compile(
     r"phk|dipecat|di-?phk|sakit|rumah ?sakit|opname|meninggal|kecelakaan|bencana|banjir|usaha|"
     r"gaji|gajian|telat gaji|nganggur|pengangguran|bangkrut|rugi|cerai|lost (my )?job|laid off|fired|"
@@ -77,10 +80,24 @@ class ValidatePaymentClaimForm(TagihFormValidator):
         text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
         if requested == "claim_reference":
+            reference, none_given = parse_reference(text)
+            answered = reference is not None or none_given or intent == "deny" or NO_REFERENCE.match(text)
+            if answered and intent not in CARE_INTENTS:
+                return {"claim_reference": (reference or "")[:120]}
             if intent in ESCAPE_INTENTS:
                 return None
-            reference = "" if intent == "deny" or NO_REFERENCE.match(text) else text.strip()[:120]
-            return {"claim_reference": reference}
+            self.say(dispatcher, "utter_invalid_reference", lang)
+            return {"claim_reference": None}
+        if requested is None:
+            # "sy udh tf 500rb kmrn, sisanya jumat depan": the claim, then a promise for the rest
+            claim_part, rest_part = split_rest(text)
+            rest = parse_due_date(rest_part, today=ctx.today, language=lang) if rest_part else None
+            if rest is not None:
+                updates["rest_promise_date"] = rest.isoformat()
+                text = claim_part
+            reference, _ = parse_reference(text)
+            if reference:
+                updates["claim_reference"] = reference[:120]
         if requested in (None, "claim_paid_on"):
             paid_on = parse_paid_date(text, today=ctx.today, language=lang)
             if paid_on is not None:
@@ -129,7 +146,17 @@ class ActionRecordPaymentClaim(TagihAction):
                 amount=self.money(amount, account, lang),
                 paid_on=self.day(paid_on, lang),
             )
-        return reset
+            rest_date, rest = tracker.get_slot("rest_promise_date"), account.balance - amount
+            if rest_date and rest > 0:
+                # the same message promised the rest: the promise form only asks to confirm it
+                return [
+                    *reset,
+                    SlotSet("rest_promise_date", None),
+                    SlotSet("promise_date", rest_date),
+                    SlotSet("promise_amount", str(rest)),
+                    FollowupAction("promise_form"),
+                ]
+        return [*reset, SlotSet("rest_promise_date", None)]
 
 
 class ValidateHardshipForm(TagihFormValidator):
@@ -178,6 +205,10 @@ class ValidateDisputeForm(TagihFormValidator):
     ) -> dict[str, Any] | None:
         text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         if requested is None:
+            if not acts_at_once(tracker, "dispute_debt"):
+                # a dispute pauses collection: unless the message leaves no doubt, one short question first
+                self.say(dispatcher, CONFIRM_FIRST["dispute_debt"], ctx.language)
+                return {"dispute_reason": NOT_DISPUTED}
             # A detailed first message already says what is wrong; a short one gets a question.
             return {"dispute_reason": text.strip()} if len(text.split()) >= 7 else None
         if intent in {"request_human", "stop_contact", "change_language", *CARE_INTENTS} or text.startswith("/"):
@@ -190,6 +221,8 @@ class ActionOpenDispute(TagihAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
+            if tracker.get_slot("dispute_reason") == NOT_DISPUTED:
+                return [SlotSet("dispute_reason", None)]  # the debtor was asked whether they dispute it
             if ctx.account is None or ctx.conversation is None:
                 self.say(dispatcher, "utter_not_verified", ctx.language)
                 return [SlotSet("dispute_reason", None)]
@@ -253,6 +286,10 @@ class ActionStopContact(TagihAction):
     action_name = "action_stop_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not acts_at_once(tracker, "stop_contact"):
+            # stopping every message is not undone by the bot: unless the message leaves no doubt, ask
+            self.say(dispatcher, CONFIRM_FIRST["stop_contact"], self.language(tracker))
+            return []
         with self.turn(tracker) as ctx:
             conversation = ctx.conversation
             if conversation is not None:
@@ -279,6 +316,7 @@ class ActionChangeLanguage(TagihAction):
             wanted = requested_language(latest_text(tracker)) or ("en" if current == "id" else "id")
             if ctx.conversation is not None:
                 ctx.conversation.language = wanted
+                ctx.conversation.language_chosen = True  # kept, whatever language they write next
             if ctx.account is not None:
                 ctx.account.debtor.language = wanted
             self.say(dispatcher, "utter_language_changed", wanted)
@@ -314,6 +352,54 @@ DEBT_FLOW_INTENTS = frozenset(
 )
 
 
+# Acted on only when the classifier is sure; otherwise asked about first (nlu/config.yml: strict).
+CONFIRM_FIRST = {
+    "dispute_debt": "utter_confirm_dispute_debt",
+    "stop_contact": "utter_confirm_stop_contact",
+    "request_human": "utter_confirm_request_human",
+}
+
+
+# How sure the classifier must be to act on a typed message at once; below it, one short question
+# first (buttons and the confirmation's own "yes" are always sure).
+ACT_AT_ONCE = {"dispute_debt": 0.95, "stop_contact": 0.9}
+NOT_DISPUTED = "-"
+
+
+def acts_at_once(tracker: Tracker, intent: str) -> bool:
+    """Whether the message that asked for ``intent`` (the latest one that did: a flow may resume after
+    the identity check) asked clearly enough to act without asking."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parsed = (event.get("parse_data") or {}).get("intent") or {}
+        if parsed.get("name") != intent:
+            continue
+        if (event.get("text") or "").lstrip().startswith("/"):
+            return True
+        return (parsed.get("confidence") or 0.0) >= ACT_AT_ONCE[intent]
+    return True
+
+
+def held_back_intent(tracker: Tracker) -> str | None:
+    """The intent a turn held back as ``nlu_fallback`` was most likely meant as, when it is one that
+    stops collection or contact (the classifier was not sure enough to act on it)."""
+    ranking = [e.get("name") for e in tracker.latest_message.get("intent_ranking") or []]
+    guesses = [name for name in ranking if name != "nlu_fallback"]
+    return guesses[0] if guesses and guesses[0] in CONFIRM_FIRST else None
+
+
+class ActionKeepGoing(TagihAction):
+    """ "No" to "do you mean ...?": nothing recorded; a form under way asks its question again."""
+
+    action_name = "action_keep_going"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        self.say(dispatcher, "utter_keep_going", self.language(tracker))
+        loop = tracker.active_loop_name
+        return [FollowupAction(loop)] if loop else []
+
+
 class ActionDefaultFallback(TagihAction):
     """Handles messages the bot cannot act on: unclear ones (ask to rephrase) and off-topic ones
     (say what the bot can do). After two such messages in a row it offers a person."""
@@ -324,6 +410,11 @@ class ActionDefaultFallback(TagihAction):
         language = self.language(tracker)
         intent = latest_intent(tracker)
         loop = tracker.active_loop_name
+        meant = held_back_intent(tracker) if intent == "nlu_fallback" else None
+        if meant is not None:
+            # one short question before a step that stops collection or contact; the form waits
+            self.say(dispatcher, CONFIRM_FIRST[meant], language)
+            return []
         if loop and intent not in MISUNDERSTOOD:
             # A form was interrupted by a message no rule handles: explain, then let the form ask
             # again (without this the form stays rejected and every later turn falls back here).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,6 +12,37 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions._base import TagihAction, TurnContext
+
+# Questions a form answers on the side before asking its own again: not a failed answer.
+SIDE_QUESTIONS = frozenset(
+    {"ask_balance", "ask_payment_method", "change_language", "ask_if_bot", "ask_new_loan", "third_party", "insult"}
+)
+
+
+def asks_again(updates: dict[str, Any] | None, requested: str) -> bool:
+    """The form will put the same question again: the answer was not an answer, or gave nothing usable
+    (a correction that changes another value is usable)."""
+    if updates is None:
+        return True
+    return requested in updates and all(value is None for value in updates.values())
+
+
+def unusable_answers(tracker: Tracker, requested: str, form_slots: Iterable[str]) -> int:
+    """Messages, this one included, since the form asked for ``requested`` and got nothing it could
+    use (side questions it answered along the way do not count)."""
+    slots = set(form_slots)
+    count, asking = 0, False
+    for event in tracker.events:
+        kind, name, value = event.get("event"), event.get("name"), event.get("value")
+        if kind == "active_loop" or (kind == "slot" and name == "requested_slot"):
+            asking = kind == "slot" and value == requested
+            count = count if asking else 0
+        elif kind == "slot" and name in slots and value is not None:
+            count = 0  # an answer was used: what follows is a new question
+        elif kind == "user" and asking:
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            count += intent not in SIDE_QUESTIONS
+    return count
 
 
 class TagihFormValidator(TagihAction, FormValidationAction):
@@ -22,6 +54,9 @@ class TagihFormValidator(TagihAction, FormValidationAction):
     """
 
     form = ""
+    # Slot values that end this form with nothing recorded. With them, a question is never asked a
+    # third time in a row: after two answers it could not use, the debtor is offered a person instead.
+    ended: dict[str, Any] | None = None
 
     def name(self) -> str:
         return f"validate_{self.form}"
@@ -33,6 +68,10 @@ class TagihFormValidator(TagihAction, FormValidationAction):
         requested = None if self.is_activation(tracker) else tracker.get_slot("requested_slot")
         with self.turn(tracker) as ctx:
             updates = self.validate_turn(ctx, dispatcher, tracker, requested)
+            if self.ended is not None and requested and asks_again(updates, requested):
+                if unusable_answers(tracker, requested, self.ended) >= 2:
+                    self.say(dispatcher, "utter_asked_twice", ctx.language)
+                    updates = dict(self.ended)
         if not updates:
             return []
         return [SlotSet(key, value) for key, value in updates.items()]

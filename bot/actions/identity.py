@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, latest_intent, latest_text
 from bot.actions.forms import TagihFormValidator
+from bot.actions.info import offer_other_accounts
 from bot.db.models import IdentityAttempt
 from bot.services.identity import find_ref_candidate
 from bot.services.identity_checks import (
@@ -144,9 +145,16 @@ class ActionVerificationDone(TagihAction):
                     self.say(dispatcher, "utter_identity_locked", ctx.language)
                 return [SlotSet("verified", False), *(SlotSet(name, None) for name in ALL_SLOTS)]
             debtor = ctx.account.debtor
-            language = debtor.language
+            # the language they write in (or chose), not the profile's: that is for reminders
+            language = (ctx.conversation.language if ctx.conversation else None) or debtor.language
             first_name = debtor.name.split()[0]
             self.say(dispatcher, "utter_identity_verified", language, debtor_name=first_name)
+            offer_other_accounts(
+                self,
+                dispatcher,
+                TurnContext(ctx.session, ctx.conversation, ctx.account, language, ctx.now),
+                "utter_which_account",
+            )
             return [
                 SlotSet("verified", True),
                 SlotSet("language", language),

@@ -7,9 +7,67 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions._base import TagihAction, TurnContext, latest_text
+from bot.actions._base import TagihAction, TurnContext, agreed_so_far, latest_text
 from bot.db.models import Account
 from bot.services.audit import audit
+from bot.services.identity import mentioned_account, mentions_ref, open_accounts
+
+
+def account_buttons(accounts: list[Account]) -> list[dict[str, str]]:
+    return [{"title": a.ref, "payload": f'/inform{{"account_ref":"{a.ref}"}}'} for a in accounts]
+
+
+def offer_other_accounts(
+    action: TagihAction, dispatcher: CollectingDispatcher, ctx: TurnContext, response: str = "utter_other_accounts"
+) -> None:
+    """The debtor's other open accounts, each a button that makes it the one the conversation is about."""
+    account, lang = ctx.account, ctx.language
+    assert account is not None
+    others = [a for a in open_accounts(account.debtor, now=ctx.now) if a.id != account.id]
+    if not others:
+        return
+    listing = ", ".join(f"{a.ref} ({action.money(a.balance, a, lang)})" for a in others)
+    message = action.deps.responses.render(
+        response,
+        lang,
+        accounts=listing,
+        count=len(others) + 1,
+        account_ref=account.ref,
+        balance=action.money(account.balance, account, lang),
+    )
+    dispatcher.utter_message(**{**message, "buttons": account_buttons(others)})
+
+
+class ActionInform(TagihAction):
+    """A bare answer outside any form. A verified debtor naming one of their accounts switches the
+    conversation to it (the buttons of the account choice send exactly that)."""
+
+    action_name = "action_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        with self.turn(tracker) as ctx:
+            account, lang = ctx.account, ctx.language
+            text = " ".join(
+                [latest_text(tracker), *(str(e.get("value")) for e in tracker.latest_message.get("entities") or [])]
+            )
+            if account is None or ctx.conversation is None or not mentions_ref(text):
+                self.say(dispatcher, "utter_how_can_i_help", lang)
+                return []
+            chosen = mentioned_account(account.debtor, text)  # turn() has already moved to it
+            if chosen is None:
+                mine = open_accounts(account.debtor, now=ctx.now) or [account]
+                self.say(dispatcher, "utter_not_your_account", lang, accounts=", ".join(a.ref for a in mine))
+                return []
+            self.say(
+                dispatcher,
+                "utter_account_chosen",
+                lang,
+                account_ref=chosen.ref,
+                balance=self.money(chosen.balance, chosen, lang),
+                due_date=self.day(chosen.due_date, lang),
+            )
+            self.tell_agreed(dispatcher, ctx, agreed_so_far(chosen))
+            return [SlotSet("account_ref", chosen.ref)]
 
 
 class ActionSessionStart(TagihAction):
@@ -94,9 +152,12 @@ class ActionAskBalance(TagihAction):
             if balance <= 0:
                 self.say(dispatcher, "utter_balance_settled", lang, account_ref=account.ref)
                 return []
+            agreed = agreed_so_far(account)
             dpd = account.days_past_due(ctx.now)
             responses = self.deps.responses
-            overdue = responses.render("utter_fragment_overdue", lang, dpd=dpd)["text"] if dpd else ""
+            # an arrangement under way is what matters, not how late the original due date was
+            on_track = agreed.promise is not None or agreed.plan is not None
+            overdue = responses.render("utter_fragment_overdue", lang, dpd=dpd)["text"] if dpd and not on_track else ""
             fees = (
                 responses.render("utter_fragment_fees", lang, fees=self.money(account.fees, account, lang))["text"]
                 if account.fees
@@ -112,7 +173,10 @@ class ActionAskBalance(TagihAction):
                 overdue=overdue,
                 fees=fees,
             )
-            self.offer_early_settlement(dispatcher, ctx)
+            self.tell_agreed(dispatcher, ctx, agreed)
+            offer_other_accounts(self, dispatcher, ctx)
+            if not on_track:
+                self.offer_early_settlement(dispatcher, ctx)
         return []
 
 

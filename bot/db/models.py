@@ -43,7 +43,8 @@ DIRECTIONS = ("in", "out")
 AUTHORS = ("debtor", "bot", "agent", "system")
 DELIVERY_STATUSES = ("received", "queued", "sent", "delivered", "read", "failed")
 HANDOFF_REASONS = (
-    "request_human", "dispute", "fallback", "identity_failed", "final_notice", "policy", "complaint", "distress"
+    "request_human", "dispute", "fallback", "identity_failed", "final_notice", "policy", "complaint", "distress",
+    "proposal",
 )  # fmt: skip
 HANDOFF_STATUSES = ("open", "claimed", "resolved")
 PREFERENCE_KINDS = ("opt_out", "consent_outside_hours")
@@ -303,6 +304,8 @@ class Conversation(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(2))
+    # The debtor asked for a language: the bot keeps it instead of following the language they write.
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default="bot", index=True)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -726,3 +729,33 @@ class InboundRejection(Base):
     body_size: Mapped[int] = mapped_column(Integer)
     excerpt: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+PROPOSAL_KINDS = ("promise", "installments")
+PROPOSAL_STATUSES = ("pending", "accepted", "declined")
+
+
+class Proposal(Base):
+    """A debtor's offer the bot may not accept but agents may (the policy's agent limits): kept as
+    offered, with a handoff, until an agent answers it."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (_one_of("kind", PROPOSAL_KINDS), _one_of("status", PROPOSAL_STATUSES))
+
+    _check_money = _money_validator("amount")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    installment_count: Mapped[int | None] = mapped_column(Integer)
+    first_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+
+    account: Mapped[Account] = relationship()

@@ -36,6 +36,8 @@ PARENT: dict[str, str] = {
     "ask_if_bot": "out_of_scope",
     "request_discount": "request_installment",
     "ask_new_loan": "out_of_scope",
+    "third_party": "out_of_scope",
+    "insult": "out_of_scope",
 }
 STOPPING_INTENTS = ("dispute_debt", "stop_contact")  # they stop collection or contact: precision first
 TARGETS = {"macro_f1": 0.85, "min_f1": 0.75, "confident_error_share": 0.05, "stopping_precision": 0.95}

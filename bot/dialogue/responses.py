@@ -82,8 +82,9 @@ def _fill(template: str, values: Mapping[str, Any]) -> str:
 # --- responses the code sends ------------------------------------------------------------------------
 
 _UNUSED_RESPONSE = re.compile(r"The utterance '([A-Za-z0-9_]+)' is not used in any story or rule")
+# EXTERNAL_ intents come from the scheduler, keep_going only from a confirmation's "No" button.
 _EXAMPLELESS_INTENT = re.compile(
-    r"The intent '(EXTERNAL_[A-Za-z0-9_]+)' is listed in the domain file, but is not found in the NLU"
+    r"The intent '(EXTERNAL_[A-Za-z0-9_]+|keep_going)' is listed in the domain file, but is not found in the NLU"
 )
 _RESPONSE_NAME = re.compile(r"utter_[a-z0-9_]*[a-z0-9]")  # not a prefix such as "utter_ask_"
 _CODE_PACKAGES = ("bot", "scheduler")

@@ -16,7 +16,7 @@ from bot.dialogue.rasa_client import RasaClient
 from bot.messaging.codes import CodeSender
 from bot.services.conversations import get_or_create_conversation, record_inbound, record_outbound
 from bot.services.identity_checks import CodeDelivery, IdentityScreen
-from bot.services.language import guess_language
+from bot.services.language import follow_language, guess_language
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RoutedTurn:
     bot_may_reply: bool
     dialogue_text: str
     code: CodeDelivery | None = None
+    language: str | None = None  # the debtor switched language in this message
 
 
 class ConversationRouter:
@@ -62,6 +63,7 @@ class ConversationRouter:
             message = record_inbound(
                 session, conversation, text=stored, channel_message_id=channel_message_id, payload=payload
             )
+            switched = None if created else follow_language(conversation, text)
             return RoutedTurn(
                 message_id=message.id,
                 conversation_id=conversation.id,
@@ -69,6 +71,7 @@ class ConversationRouter:
                 bot_may_reply=conversation.status == "bot",
                 dialogue_text=dialogue_text,
                 code=screened.delivery if screened else None,
+                language=switched,
             )
 
     def _store_replies(self, turn: RoutedTurn, replies: list[dict[str, Any]]) -> None:
@@ -99,6 +102,8 @@ class ConversationRouter:
         if not turn.bot_may_reply:
             await to_thread.run_sync(self._store_replies, turn, [])
             return []
+        if turn.language:
+            await self._rasa.set_slots(turn.rasa_sender, {"language": turn.language})
         replies = await self._rasa.send_message(turn.rasa_sender, turn.dialogue_text)
         replies = [{k: v for k, v in r.items() if k != "recipient_id"} for r in replies]
         await to_thread.run_sync(self._store_replies, turn, replies)

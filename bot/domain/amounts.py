@@ -259,3 +259,18 @@ def parse_count(text: str) -> int | None:
 
 def _positive(n: int | None) -> int | None:
     return n if n is not None and n > 0 else None
+
+
+_PER_MONTH = re.compile(
+    r"\b(?:per\s*-?\s*bulan|perbulan|per\s*bln|/\s*bln|/\s*bulan|sebulan|tiap\s*bulan|setiap\s*bulan|tiap\s*bln"
+    r"|bulanan|a\s+month|per\s+month|/\s*month|/\s*mo|each\s+month|every\s+month|monthly)\b",
+    re.IGNORECASE,
+)
+
+
+def parse_per_month(text: str) -> Decimal | None:
+    """What a debtor offers to pay each month ("500rb per bulan", "sebulan 300rb", "500k a month"),
+    or None when the message names no monthly amount."""
+    if not _PER_MONTH.search(text):
+        return None
+    return parse_amount(text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -16,6 +16,7 @@ __all__ = [
     "InstallmentPolicy",
     "ScheduledInstallment",
     "check_installment_request",
+    "count_for_amount",
     "installment_schedule",
     "latest_promise_date",
     "max_count_for",
@@ -52,6 +53,14 @@ def _due_date(first_date: date, index: int, step: str) -> date:
     raise ValueError(f"unknown step {step!r}; use 'monthly', 'weekly' or 'biweekly'")
 
 
+def count_for_amount(total: Decimal, amount: Decimal) -> int:
+    """How many instalments of ``amount`` pay ``total`` ("500rb per bulan" for 2.4jt is 5: the last
+    one smaller)."""
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    return int((total / amount).to_integral_value(rounding=ROUND_CEILING))
+
+
 def installment_schedule(
     total: Decimal,
     count: int,
@@ -59,8 +68,10 @@ def installment_schedule(
     *,
     step: str = "monthly",
     quantum: Decimal = Decimal("1"),
+    amount: Decimal | None = None,
 ) -> list[ScheduledInstallment]:
-    """Split ``total`` into ``count`` equal, payable instalments.
+    """Split ``total`` into ``count`` payable instalments: equal ones, or ``amount`` each when the
+    debtor named what they can pay per period (then ``count`` must be :func:`count_for_amount`).
 
     Each amount is a multiple of ``quantum`` (whole Rupiah by default) so transfers are easy to
     make, and the last one absorbs the remainder so the plan settles the debt exactly.
@@ -72,7 +83,12 @@ def installment_schedule(
     if quantum <= 0:
         raise ValueError("quantum must be positive")
     _due_date(first_date, 0, step)  # validate step before doing any work
-    regular = ((total / count) / quantum).to_integral_value(rounding=ROUND_FLOOR) * quantum
+    if amount is not None:
+        if count != count_for_amount(total, amount):
+            raise ValueError(f"{count} instalments of {amount} do not pay {total}")
+        regular = (amount / quantum).to_integral_value(rounding=ROUND_FLOOR) * quantum
+    else:
+        regular = ((total / count) / quantum).to_integral_value(rounding=ROUND_FLOOR) * quantum
     if count > 1 and regular <= 0:
         raise ValueError("total is too small to split into that many instalments")
     last = total - regular * (count - 1)
@@ -101,6 +117,7 @@ def check_installment_request(
     *,
     today: date,
     policy: InstallmentPolicy,
+    amount: Decimal | None = None,
 ) -> list[str]:
     """Every policy problem with a request, as machine-readable codes.
 
@@ -114,7 +131,8 @@ def check_installment_request(
         problems.append("invalid_count")
     elif count > policy.max_installments:
         problems.append("too_many_installments")
-    if count > 1 and total / count < policy.min_installment:
+    regular = amount if amount is not None else (total / count if count else total)
+    if count > 1 and regular < policy.min_installment:
         problems.append("installment_below_minimum")
     if first_date < today:
         problems.append("first_date_in_past")

@@ -27,6 +27,7 @@ from bot.messaging.outbox import Outbox
 from bot.services.audit import audit
 from bot.services.identity import debtor_by_phone, debtor_by_telegram_chat, link_conversation
 from bot.services.identity_checks import CodeDelivery, IdentityScreen
+from bot.services.language import follow_language
 from bot.services.linking import (
     DECISION,
     Notice,
@@ -53,6 +54,7 @@ class _Plan:
     callback_id: str | None = None
     channel: str = ""
     code: CodeDelivery | None = None
+    switched_language: str | None = None
     elsewhere: list[tuple[int, list[int]]] = field(default_factory=list)
 
 
@@ -212,6 +214,7 @@ class InboundProcessor:
                         "identity_answer": screened.answer,
                     }
                     text, code = screened.dialogue_text, screened.delivery
+            switched = follow_language(conversation, message.text) if kind == "text" and message.text else None
             if conversation.status != "bot":
                 text = None  # a person owns the conversation: the bot stays silent
                 notices = []
@@ -226,6 +229,7 @@ class InboundProcessor:
                 callback_id=payload.get("callback_id"),
                 channel=conversation.channel,
                 code=code,
+                switched_language=switched,
                 elsewhere=elsewhere,
             )
 
@@ -259,6 +263,8 @@ class InboundProcessor:
                     plan.rasa_sender, {"verified": True, "language": plan.language, "account_ref": plan.account_ref}
                 )
             replies: list[dict[str, Any]] = []
+            if plan.switched_language and plan.dialogue_text and not plan.newly_verified:
+                await self._rasa.set_slots(plan.rasa_sender, {"language": plan.switched_language})
             if plan.dialogue_text:
                 replies = await self._rasa.send_message(plan.rasa_sender, plan.dialogue_text)
                 replies = [{k: v for k, v in r.items() if k != "recipient_id"} for r in replies]

@@ -52,6 +52,7 @@ from bot.db.models import (
     Debtor,
     InstallmentPlan,
     LinkRequest,
+    Proposal,
     utcnow,
 )
 from bot.services.debtor_matching import (
@@ -864,6 +865,23 @@ def account_snapshot(session: Session, ref: str, *, now: datetime | None = None)
                 "resolved_at": _iso(h.resolved_at),
             }
             for h in account.handoffs
+        ],
+        # offers beyond the bot's limits, waiting for (or answered by) an agent
+        "proposals": [
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "amount": _money(p.amount),
+                "installment_count": p.installment_count,
+                "first_date": _iso(p.first_date),
+                "reason": p.reason,
+                "status": p.status,
+                "handoff_id": p.handoff_id,
+                "created_at": _iso(p.created_at),
+                "decided_at": _iso(p.decided_at),
+                "decided_by": p.decided_by,
+            }
+            for p in session.scalars(select(Proposal).where(Proposal.account_id == account.id).order_by(Proposal.id))
         ],
         "opt_outs": [
             {

@@ -18,6 +18,7 @@ from bot.db.models import (
     InstallmentPlan,
     PaymentClaim,
     Promise,
+    Proposal,
 )
 from bot.domain.schedule import (
     ScheduledInstallment,
@@ -30,6 +31,9 @@ from bot.services.audit import audit
 from bot.services.handoffs import open_handoff
 from bot.services.policy import ArrangementPolicy
 from bot.services.segments import Signal, next_segment
+
+# A payment claim is for a payment made within this many days (older ones are for an agent).
+CLAIM_WINDOW_DAYS = 90
 
 
 def _resegment(account: Account, signal: Signal) -> None:
@@ -84,6 +88,9 @@ def record_promise(
             waived_when_paid=str(account.balance - amount),
         )
     _cancel_pending_promises(session, account)
+    if amount >= account.balance or kind == "settlement":
+        for plan in _active_plans(session, account):  # paying everything replaces the plan
+            plan.status = "cancelled"
     promise = Promise(
         account_id=account.id,
         conversation_id=_conversation_id(conversation),
@@ -106,13 +113,31 @@ def record_promise(
     return promise
 
 
+def _active_plans(session: Session, account: Account) -> list[InstallmentPlan]:
+    return list(
+        session.scalars(
+            select(InstallmentPlan).where(InstallmentPlan.account_id == account.id, InstallmentPlan.status == "active")
+        )
+    )
+
+
 def propose_plan(
-    account: Account, *, count: int, first_date: date, today: date, policy: ArrangementPolicy
+    account: Account,
+    *,
+    count: int,
+    first_date: date,
+    today: date,
+    policy: ArrangementPolicy,
+    amount: Decimal | None = None,
 ) -> list[ScheduledInstallment]:
-    problems = check_installment_request(account.balance, count, first_date, today=today, policy=policy.installments)
+    """The schedule for ``count`` instalments from ``first_date`` (equal ones, or ``amount`` each with a
+    smaller last one), or PolicyError with the first problem."""
+    problems = check_installment_request(
+        account.balance, count, first_date, today=today, policy=policy.installments, amount=amount
+    )
     if problems:
         raise PolicyError(problems[0])
-    return installment_schedule(account.balance, count, first_date)
+    return installment_schedule(account.balance, count, first_date, amount=amount)
 
 
 def record_installment_plan(
@@ -124,12 +149,11 @@ def record_installment_plan(
     first_date: date,
     today: date,
     policy: ArrangementPolicy,
+    amount: Decimal | None = None,
 ) -> InstallmentPlan:
     """Replace any active plan and pending promise with the agreed schedule."""
-    schedule = propose_plan(account, count=count, first_date=first_date, today=today, policy=policy)
-    for plan in session.scalars(
-        select(InstallmentPlan).where(InstallmentPlan.account_id == account.id, InstallmentPlan.status == "active")
-    ):
+    schedule = propose_plan(account, count=count, first_date=first_date, today=today, policy=policy, amount=amount)
+    for plan in _active_plans(session, account):
         plan.status = "cancelled"
     _cancel_pending_promises(session, account)
     plan = InstallmentPlan(
@@ -214,3 +238,42 @@ def open_dispute(session: Session, *, account: Account, conversation: Conversati
         details={"reason": reason, "handoff": handoff.id},
     )
     return handoff
+
+
+def record_proposal(
+    session: Session,
+    *,
+    account: Account,
+    conversation: Conversation,
+    kind: str,
+    amount: Decimal,
+    reason: str,
+    count: int | None = None,
+    first_date: date | None = None,
+) -> Proposal:
+    """A debtor's offer beyond what the bot may agree but within the agents' limits: kept as offered
+    and put in front of a person (the bot stays silent meanwhile, as for any handoff)."""
+    summary = f"{kind}: {amount}" + (f" x {count}" if count else "") + (f" from {first_date}" if first_date else "")
+    handoff = open_handoff(session, conversation=conversation, reason="proposal", note=f"{summary} ({reason})")
+    proposal = Proposal(
+        account_id=account.id,
+        conversation_id=conversation.id,
+        handoff_id=handoff.id,
+        kind=kind,
+        amount=amount,
+        installment_count=count,
+        first_date=first_date,
+        reason=reason,
+    )
+    session.add(proposal)
+    session.flush()
+    audit(
+        session,
+        actor="bot",
+        action="proposal.recorded",
+        entity_type="proposal",
+        entity_id=proposal.id,
+        conversation_id=conversation.id,
+        details={"account": account.ref, "kind": kind, "amount": str(amount), "count": count, "reason": reason},
+    )
+    return proposal

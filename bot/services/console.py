@@ -33,6 +33,7 @@ from bot.db.models import (
     Note,
     PaymentClaim,
     Promise,
+    Proposal,
     User,
 )
 from bot.domain.dates import format_date
@@ -474,6 +475,61 @@ def decide_claim(
     claim.status = "confirmed" if confirm else "rejected"
     _log(session, user, f"claim.{claim.status}", conversation.id, claim=claim.id)
     return claim
+
+
+def decide_proposal(
+    session: Session,
+    conversation_id: int,
+    user: User,
+    proposal_id: int,
+    *,
+    accept: bool,
+    first_date: date | None = None,
+    now: datetime,
+) -> Proposal:
+    """An agent answers a debtor's offer the bot could not accept. Accepting records it as offered
+    (a promise, or a plan of that many installments of that amount) under the agents' limits; the
+    agent then tells the debtor in the conversation."""
+    conversation, account = _owned_account(session, conversation_id, user)
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.account_id != account.id:
+        raise NotFoundError(f"no proposal {proposal_id} on {account.ref}")
+    if proposal.status != "pending":
+        raise ConflictError(f"proposal {proposal_id} is already {proposal.status}")
+    recorded: dict[str, Any] = {}
+    if accept:
+        start = first_date or proposal.first_date
+        if start is None:
+            raise PolicyError("first_date_required", "the debtor gave no date: give the first date to accept")
+        today, policy = account.local_today(now), agent_policy(session)
+        if proposal.kind == "promise":
+            promise = record_promise(
+                session,
+                account=account,
+                conversation=conversation,
+                amount=proposal.amount,
+                promised_date=start,
+                kind="promise",
+                today=today,
+                policy=policy,
+            )
+            recorded["promise"] = promise.id
+        else:
+            plan = record_installment_plan(
+                session,
+                account=account,
+                conversation=conversation,
+                count=proposal.installment_count or 0,
+                first_date=start,
+                today=today,
+                policy=policy,
+                amount=proposal.amount,
+            )
+            recorded["plan"] = plan.id
+    proposal.status = "accepted" if accept else "declined"
+    proposal.decided_at, proposal.decided_by = now, user.email
+    _log(session, user, f"proposal.{proposal.status}", conversation.id, proposal=proposal.id, **recorded)
+    return proposal
 
 
 def resolve_dispute(session: Session, conversation_id: int, user: User, *, resume: bool) -> Account:

@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Account, Conversation, Debtor, IdentityAttempt, IdentityChallenge, IdentityLock
 from bot.domain.dates import MONTHS, parse_birth_date
+from bot.domain.phones import e164, looks_like_phone
 from bot.errors import NotFoundError
 from bot.services.audit import audit
-from bot.services.identity import account_by_ref, normalise_ref
+from bot.services.identity import account_by_ref, debtor_by_phone, normalise_ref, primary_account
 
 IDENTITY_ENTITY = "identity_check"
 MASK_BIRTH_DATE = "[tanggal lahir disamarkan · date of birth hidden]"
@@ -149,6 +150,12 @@ def open_challenge(session: Session, conversation: Conversation, *, ref: str, no
     ):
         old.closed_at = now
     account = account_by_ref(session, ref)
+    if account is None and looks_like_phone(ref):
+        # no contract number at hand: the phone number on file names the debtor (and their most
+        # overdue account); wrong answers count against the number as typed, like a reference
+        number = e164(ref)
+        debtor = debtor_by_phone(session, number) if number else None
+        account = primary_account(debtor, now=now) if debtor is not None else None
     challenge = IdentityChallenge(
         conversation_id=conversation.id,
         step="birth_date",
@@ -337,7 +344,6 @@ def _verified(
     conversation.verified = True
     conversation.account_id = account.id
     conversation.debtor_id = account.debtor_id
-    conversation.language = account.debtor.language
     audit(
         session,
         actor="bot",

@@ -1,12 +1,12 @@
-"""Best-effort guess of a first message's language, used before the debtor is known.
-
-Once the debtor is verified their profile language wins; this only picks the greeting
-language for an anonymous web chat. Chat-spelling Indonesian is covered explicitly.
+"""Which language a debtor writes in. The bot answers in it (a debtor's profile language is only
+for the messages the lender sends first), unless the debtor asked for a language. Chat-spelling
+Indonesian is covered explicitly.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _ID_WORDS = frozenset(
     """saya sy aku gw gue sdh udh udah sudah blm belum bayar tagihan berapa brp bisa bs gak ga gk tidak
@@ -44,3 +44,28 @@ def requested_language(text: str) -> str | None:
     if re.search(r"\b(indonesia|indonesian|indo|bahasa)\b", lowered):
         return "id"
     return None
+
+
+def written_language(text: str) -> str | None:
+    """The language a message is clearly written in ('id'/'en'), or None when it is too short or mixed
+    to tell (a button payload, "ok", a number)."""
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    id_score = sum(t in _ID_WORDS for t in tokens)
+    en_score = sum(t in _EN_WORDS for t in tokens)
+    if en_score >= 2 and en_score >= 2 * id_score:
+        return "en"
+    if id_score >= 2 and id_score >= 2 * en_score:
+        return "id"
+    return None
+
+
+def follow_language(conversation: Any, text: str) -> str | None:
+    """Reply in the language the debtor writes, unless they asked for one: the conversation's new
+    language when this message changes it, else None."""
+    if conversation.language_chosen or text.lstrip().startswith("/"):
+        return None
+    written = written_language(text)
+    if written is None or written == conversation.language:
+        return None
+    conversation.language = written
+    return written

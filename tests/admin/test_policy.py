@@ -274,7 +274,8 @@ def test_policy_edits_apply_to_the_next_turn_and_the_console(stack):
         '+  en: "Pay into Mandiri VA {virtual_account} ({company}), ref {account_ref}."',
     ]
 
-    too_far = run_action(admin, "validate_promise_form", "I will pay on 5 December 2026")
+    # beyond the agents' 20 days too (within them it would go to a person as a proposal)
+    too_far = run_action(admin, "validate_promise_form", "I will pay on 20 December 2026")
     assert "the latest payment date we can accept is 3 December 2026" in too_far, too_far
     assert "At most 3" in run_action(admin, "action_ask_installment_count")
     assert "Pay into Mandiri VA 8890800001001 (Tagih Finance), ref DEMO-1001." in run_action(

@@ -78,3 +78,31 @@ def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor
     reply = wait_until(lambda: [text_of(r) for r in sent_to(graph_api, debtor.phone)[before:]])
     assert "Rp1.750.000" in reply[0], "the bot answers again after the agent resolved"
     assert all("sore" not in text_of(r) for r in sent_to(graph_api, debtor.phone)), "notes never reach the debtor"
+
+
+def test_agent_accepts_an_offer_the_bot_could_not(live_stack, graph_api, page, new_debtor):  # noqa: F811
+    email = "agen.tawaran@tagih.example"
+    make_user(live_stack.session_factory, email, "agent", name="Agen Tawaran")
+    debtor = new_debtor("id")  # owes Rp1.750.000; the bot agrees up to 6 installments, agents up to 12
+
+    say(live_stack, debtor.phone, "bisa dicicil gk kak?")
+    wait_until(lambda: sent_to(graph_api, debtor.phone))
+    say(live_stack, debtor.phone, "sy sanggupnya 200rb sebulan")
+    handoff = wait_until(lambda: (h := handoff_of(live_stack, debtor.phone)) and h.reason == "proposal" and h)
+
+    page.goto(f"{live_stack.app_url}/console/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_stack.app_url}/console")
+    row = page.locator(f"tr[data-ticket='{ticket_number(handoff)}']")
+    row.wait_for(timeout=15000)
+    assert "proposal" in row.inner_text()
+    row.locator("button[data-claim]").click()
+    page.wait_for_url(f"**/console/conversations/{handoff.conversation_id}")
+    offer = page.locator("[data-proposal-id]")
+    expect(offer).to_contain_text("9 x 200000.00", timeout=30_000)
+    offer.locator("input[type=date]").fill("2026-12-05")
+    offer.locator("button", has_text="Accept").click()
+    expect(page.locator("#account")).to_contain_text("9 installments (active)", timeout=30_000)
+    expect(page.locator("#proposals")).to_contain_text("None pending.")

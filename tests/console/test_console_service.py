@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Account, AuditLog, Conversation, Handoff, Message, Note, Payment, Promise
-from bot.errors import ConflictError, ForbiddenError, PolicyError
+from bot.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError
 from bot.services import console, policy
+from bot.services.accounts import account_snapshot
 from tests.console.conftest import NOW
 
 
@@ -185,3 +186,61 @@ def test_agents_see_the_early_settlement_offer_of_the_policy_in_force(factory, w
         "amount": "1080000.00",
         "pay_by": (today + timedelta(days=5)).isoformat(),
     }
+
+
+def test_agents_accept_or_decline_an_offer_the_bot_could_not_accept(factory, waiting, agent):
+    from bot.services.arrangements import record_proposal
+
+    def offers(session):
+        conversation = session.get(Conversation, waiting.conversation_id)
+        account = session.get(Account, conversation.account_id)
+        plan = record_proposal(
+            session,
+            account=account,
+            conversation=conversation,
+            kind="installments",
+            amount=Decimal("150000"),
+            count=8,
+            reason="beyond the bot's limits, within the agents'",
+        )
+        promise = record_proposal(
+            session,
+            account=account,
+            conversation=conversation,
+            kind="promise",
+            amount=Decimal("1200000"),
+            first_date=date(2026, 12, 18),
+            reason="beyond the bot's limits, within the agents'",
+        )
+        return plan.id, promise.id
+
+    plan_offer, promise_offer = do(factory, offers)
+    do(factory, lambda s: console.claim(s, waiting.handoff_id, agent, now=NOW))
+    decide = console.decide_proposal
+    with pytest.raises(PolicyError):  # the debtor named no first date: the agent must
+        do(factory, lambda s: decide(s, waiting.conversation_id, agent, plan_offer, accept=True, now=NOW))
+    do(
+        factory,
+        lambda s: decide(
+            s, waiting.conversation_id, agent, plan_offer, accept=True, first_date=date(2026, 12, 1), now=NOW
+        ),
+    )
+    do(factory, lambda s: decide(s, waiting.conversation_id, agent, promise_offer, accept=False, now=NOW))
+    with pytest.raises(ConflictError):
+        do(factory, lambda s: decide(s, waiting.conversation_id, agent, promise_offer, accept=True, now=NOW))
+    with pytest.raises(NotFoundError):
+        do(factory, lambda s: decide(s, waiting.conversation_id, agent, 999_999, accept=True, now=NOW))
+
+    with factory() as session:
+        ref = session.get(Account, session.get(Conversation, waiting.conversation_id).account_id).ref
+        snapshot = account_snapshot(session, ref, now=NOW)
+    assert [(p["kind"], p["status"], p["decided_by"]) for p in snapshot["proposals"]] == [
+        ("installments", "accepted", agent.email),
+        ("promise", "declined", agent.email),
+    ]
+    (plan,) = snapshot["plans"]
+    assert plan["installment_count"] == 8 and plan["status"] == "active"
+    amounts = [i["amount"] for i in plan["installments"]]
+    assert amounts[:7] == ["150000.00"] * 7 and amounts[-1] == "150000.00"  # 8 x 150,000 = 1,200,000
+    assert plan["installments"][0]["due_date"] == "2026-12-01"
+    assert snapshot["promises"] == []  # the declined offer records nothing

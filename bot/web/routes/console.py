@@ -80,6 +80,11 @@ class ClaimDecisionIn(BaseModel):
     confirm: bool
 
 
+class ProposalDecisionIn(BaseModel):
+    accept: bool
+    first_date: date | None = None  # for an offer that came without one
+
+
 class DisputeIn(BaseModel):
     resume: bool
 
@@ -216,6 +221,24 @@ async def post_claim_decision(
         lambda s: console.decide_claim(s, conversation_id, user, claim_id, confirm=body.confirm, now=clock()),
     )
     return {"id": claim.id, "status": claim.status}
+
+
+@api.post("/conversations/{conversation_id}/proposals/{proposal_id}", dependencies=[Csrf])
+async def post_proposal_decision(
+    conversation_id: int,
+    proposal_id: int,
+    body: ProposalDecisionIn,
+    user: AgentApi,
+    factory: SessionFactoryDep,
+    clock: ClockDep,
+) -> dict:
+    proposal = await in_transaction(
+        factory,
+        lambda s: console.decide_proposal(
+            s, conversation_id, user, proposal_id, accept=body.accept, first_date=body.first_date, now=clock()
+        ),
+    )
+    return {"id": proposal.id, "status": proposal.status}
 
 
 @api.post("/conversations/{conversation_id}/dispute", dependencies=[Csrf])
