@@ -20,6 +20,7 @@ from bot.actions.arrangements import (
     ValidatePromiseForm,
 )
 from bot.actions.care import (
+    ActionAffirm,
     ActionChangeLanguage,
     ActionDefaultFallback,
     ActionKeepGoing,
@@ -48,6 +49,7 @@ ACTION_CLASSES: tuple[type[TagihAction], ...] = (
     ActionSessionStart,
     ActionAskBalance,
     ActionInform,
+    ActionAffirm,
     ActionPaymentMethod,
     ActionReminderSent,
     ValidateIdentityForm,

@@ -219,11 +219,30 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+# What the "Yes" button of each "do you mean ...?" question does, so a typed "iya" does the same.
+CONFIRMED_STEP = {
+    "/dispute_debt": "dispute_form",
+    "/stop_contact": "action_stop_contact",
+    "/request_human": "action_request_human",
+}
+
+
+def confirmation_asked(tracker: Tracker) -> str | None:
+    """The "Yes" payload of the confirmation the bot's last message asked, if it asked one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            return next((b.get("payload") for b in buttons if b.get("payload") in CONFIRMED_STEP), None)
+    return None
+
+
 def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
 __all__ = [
+    "CONFIRMED_STEP",
+    "confirmation_asked",
     "FORM_ANSWER_INTENTS",
     "Agreed",
     "agreed_so_far",

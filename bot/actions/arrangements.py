@@ -22,7 +22,7 @@ from bot.actions._base import (
 )
 from bot.actions.forms import TagihFormValidator
 from bot.db.models import Handoff
-from bot.domain.amounts import parse_amount, parse_count, parse_per_month
+from bot.domain.amounts import FULL_AMOUNT, parse_amount, parse_count, parse_per_month
 from bot.domain.dates import parse_due_date, parse_paid_date
 from bot.domain.message_parts import says_paid, split_rest
 from bot.domain.money import format_percent
@@ -39,9 +39,6 @@ from bot.services.arrangements import (
 )
 from bot.services.handoffs import ticket_number
 
-FULL_AMOUNT = re.compile(
-    r"\b((?:di)?lunas(?:in|i|kan)?|pelunasan|full|semua(nya)?|seluruh(nya)?|all|everything|in full|penuh)\b", re.I
-)
 PROMISE_SLOTS = ("promise_date", "promise_amount", "promise_confirmed")
 PLAN_SLOTS = ("installment_count", "installment_first_date", "installment_agreed", "installment_amount")
 # The form is over for the bot (an offer went to an agent, or no plan is possible): nothing to record.
@@ -127,14 +124,16 @@ class ValidatePromiseForm(TagihFormValidator):
             corrected = self._correction(ctx, tracker)
             if corrected:
                 return {**corrected, "promise_confirmed": None}
+            if confirmation(tracker) is None and self._restated(ctx, tracker):
+                return {"promise_confirmed": True}  # "all of it" to "you will pay all of it by Friday?"
             return ask_confirmation(self, ctx, dispatcher, tracker, "promise_confirmed")
         text, intent = self.turn_text(tracker, requested), latest_intent(tracker)
         updates: dict[str, Any] = {}
         claimed = self._payment_before_the_rest(ctx, dispatcher, text) if requested is None else None
         if claimed is not None:  # "sent 300k this morning, the rest next monday": the promise is for the rest
             text = split_rest(text)[1]
-            rest = parse_amount(text)
-            updates["promise_amount"] = str(rest if rest and rest <= account.balance else account.balance)
+            rest, left = parse_amount(text), account.balance - claimed
+            updates["promise_amount"] = str(rest if rest and rest <= left else left)
         max_days = ctx.policy.max_promise_days
         if requested in (None, "promise_date") or tracker.get_slot("promise_date") is None:
             promised = parse_due_date(text, today=ctx.today, language=lang)
@@ -215,14 +214,23 @@ class ValidatePromiseForm(TagihFormValidator):
         )
         return amount
 
+    @staticmethod
+    def _restated(ctx: TurnContext, tracker: Tracker) -> bool:
+        """The answer to the confirmation repeats the amount or the date asked about, and nothing else."""
+        account, text = ctx.account, latest_text(tracker)
+        assert account is not None
+        amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+        promised = parse_due_date(text, today=ctx.today, language=ctx.language)
+        same_amount = amount is not None and str(amount) == tracker.get_slot("promise_amount")
+        same_date = promised is not None and promised.isoformat() == tracker.get_slot("promise_date")
+        return (same_amount or same_date) and latest_intent(tracker) in FORM_ANSWER_INTENTS - {"deny"}
+
     def _correction(self, ctx: TurnContext, tracker: Tracker) -> dict[str, Any]:
         """ "bukan, maksud sy sabtu tgl 5" at the confirmation: a new date (or amount) within the policy
         replaces the one asked about, and the confirmation is asked again."""
         account = ctx.account
         assert account is not None
-        if latest_intent(tracker) == "affirm":
-            return {}
-        text = latest_text(tracker)
+        text = latest_text(tracker)  # "eh salah, 800rb aja ya" corrects even when it reads as a "yes"
         corrected: dict[str, Any] = {}
         promised = parse_due_date(text, today=ctx.today, language=ctx.language)
         if promised is not None and not promise_problem(
@@ -338,7 +346,12 @@ class ValidateInstallmentForm(TagihFormValidator):
         if account is None:
             return {"installment_count": 0, "installment_first_date": "-", "installment_agreed": False}
         max_count = max_count_for(account.balance, policy)
+        agents = ctx.collection_policy.agents.installments
         if requested is None and max_count < 2:
+            if max_count_for(account.balance, agents) >= 2:  # e.g. 2 x 75,000: a person may agree it
+                count = parse_count(self.turn_text(tracker, requested)) or 2
+                if count <= max_count_for(account.balance, agents):
+                    return self._count_for_agents(ctx, dispatcher, count)
             self.say(
                 dispatcher,
                 "utter_installment_not_possible",
@@ -348,7 +361,7 @@ class ValidateInstallmentForm(TagihFormValidator):
             )
             return {"installment_count": 0, "installment_first_date": "-", "installment_agreed": False}
         if requested == "installment_agreed":
-            if latest_intent(tracker) != "affirm":
+            if not latest_text(tracker).startswith("/"):  # a correction may read as a "yes" too
                 text = latest_text(tracker)
                 count, first = parse_count(text), parse_due_date(text, today=ctx.today, language=lang)
                 latest = ctx.today + timedelta(days=policy.max_first_days)
@@ -364,12 +377,19 @@ class ValidateInstallmentForm(TagihFormValidator):
         updates: dict[str, Any] = {}
         monthly = parse_per_month(text) if requested in (None, "installment_count") else None
         if monthly is not None:
-            return self._negotiate(ctx, dispatcher, monthly)
+            agreed = self._negotiate(ctx, dispatcher, monthly)
+            first = parse_due_date(text, today=ctx.today, language=lang)  # "600rb sebulan, gajian tgl 28"
+            if agreed.get("installment_count") and first is not None:
+                if ctx.today <= first <= ctx.today + timedelta(days=policy.max_first_days):
+                    agreed["installment_first_date"] = first.isoformat()
+            return agreed
         if requested in (None, "installment_count"):
             count = parse_count(text)
             if count is not None:
                 if 2 <= count <= max_count:
                     updates["installment_count"] = count
+                elif max_count < count <= max_count_for(account.balance, agents):
+                    return self._count_for_agents(ctx, dispatcher, count)  # "10x bisa?": a person decides
                 else:
                     self.say(dispatcher, "utter_installment_count_invalid", lang, max_count=max_count)
                     updates["installment_count"] = None
@@ -393,6 +413,15 @@ class ValidateInstallmentForm(TagihFormValidator):
                 self.say(dispatcher, "utter_invalid_promise_date", lang)
             updates[requested] = None
         return updates
+
+    def _count_for_agents(self, ctx: TurnContext, dispatcher: CollectingDispatcher, count: int) -> dict[str, Any]:
+        """More installments than the bot may agree but no more than agents may: an offer for a person."""
+        account = ctx.account
+        assert account is not None
+        monthly = (account.balance / count).quantize(Decimal(1), rounding=ROUND_CEILING)
+        summary = f"{self.money(monthly, account, ctx.language)} x {count}"
+        forward(self, ctx, dispatcher, kind="installments", amount=monthly, summary=summary, count=count)
+        return dict(PLAN_ENDED)
 
     def _negotiate(self, ctx: TurnContext, dispatcher: CollectingDispatcher, monthly: Decimal) -> dict[str, Any]:
         """ "500rb per bulan": as many instalments as that amount needs, within the bot's limits; an

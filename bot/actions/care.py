@@ -12,7 +12,15 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions._base import FORM_ANSWER_INTENTS, TagihAction, TurnContext, latest_intent, latest_text
+from bot.actions._base import (
+    CONFIRMED_STEP,
+    FORM_ANSWER_INTENTS,
+    TagihAction,
+    TurnContext,
+    confirmation_asked,
+    latest_intent,
+    latest_text,
+)
 from bot.actions.forms import TagihFormValidator
 from bot.domain.amounts import parse_amount
 from bot.domain.dates import parse_due_date, parse_paid_date
@@ -240,6 +248,9 @@ class ActionRequestHuman(TagihAction):
     action_name = "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return self.hand_over(dispatcher, tracker)
+
+    def hand_over(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         with self.turn(tracker) as ctx:
             if ctx.conversation is None:
                 return []
@@ -286,6 +297,9 @@ class ActionStopContact(TagihAction):
     action_name = "action_stop_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return self.stop(dispatcher, tracker)
+
+    def stop(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if not acts_at_once(tracker, "stop_contact"):
             # stopping every message is not undone by the bot: unless the message leaves no doubt, ask
             self.say(dispatcher, CONFIRM_FIRST["stop_contact"], self.language(tracker))
@@ -369,6 +383,9 @@ NOT_DISPUTED = "-"
 def acts_at_once(tracker: Tracker, intent: str) -> bool:
     """Whether the message that asked for ``intent`` (the latest one that did: a flow may resume after
     the identity check) asked clearly enough to act without asking."""
+    latest = (tracker.latest_message or {}).get("intent") or {}
+    if latest.get("name") == "affirm" and confirmation_asked(tracker):
+        return True  # "iya" to the question this asks
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
@@ -398,6 +415,27 @@ class ActionKeepGoing(TagihAction):
         self.say(dispatcher, "utter_keep_going", self.language(tracker))
         loop = tracker.active_loop_name
         return [FollowupAction(loop)] if loop else []
+
+
+class ActionAffirm(TagihAction):
+    """A typed "yes" outside an answer a form can use: to "do you mean ...?" it is that question's Yes
+    button; otherwise the bot says what it can help with."""
+
+    action_name = "action_affirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        asked = confirmation_asked(tracker)
+        if asked is None:
+            self.say(dispatcher, "utter_how_can_i_help", self.language(tracker))
+            return []
+        step = CONFIRMED_STEP[asked]
+        if step == "action_stop_contact":
+            return ActionStopContact(self.deps).stop(dispatcher, tracker)
+        if step == "action_request_human":
+            return ActionRequestHuman(self.deps).hand_over(dispatcher, tracker)
+        if not tracker.get_slot("verified"):
+            return [SlotSet("pending_flow", "dispute_debt"), FollowupAction("identity_form")]
+        return [FollowupAction(step)]
 
 
 class ActionDefaultFallback(TagihAction):

@@ -11,12 +11,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.actions._base import TagihAction, TurnContext
+from bot.actions._base import TagihAction, TurnContext, confirmation_asked, latest_intent
 
-# Questions a form answers on the side before asking its own again: not a failed answer.
-SIDE_QUESTIONS = frozenset(
-    {"ask_balance", "ask_payment_method", "change_language", "ask_if_bot", "ask_new_loan", "third_party", "insult"}
-)
+# Messages that make the bot ask "do you mean ...?" (or answer that question): not answers to the form.
+CONFIRMING = frozenset({"keep_going", "stop_contact", "dispute_debt", "request_human"})
+
+
+def _about_a_confirmation(event: dict[str, Any]) -> bool:
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    ranking = (event.get("parse_data") or {}).get("intent_ranking") or []
+    held_back = next((r.get("name") for r in ranking if r.get("name") != "nlu_fallback"), None)
+    return intent in CONFIRMING or (intent == "nlu_fallback" and held_back in CONFIRMING)
 
 
 def asks_again(updates: dict[str, Any] | None, requested: str) -> bool:
@@ -29,7 +34,7 @@ def asks_again(updates: dict[str, Any] | None, requested: str) -> bool:
 
 def unusable_answers(tracker: Tracker, requested: str, form_slots: Iterable[str]) -> int:
     """Messages, this one included, since the form asked for ``requested`` and got nothing it could
-    use (side questions it answered along the way do not count)."""
+    use. A side question it answered counts too: the question was put again after it all the same."""
     slots = set(form_slots)
     count, asking = 0, False
     for event in tracker.events:
@@ -39,9 +44,8 @@ def unusable_answers(tracker: Tracker, requested: str, form_slots: Iterable[str]
             count = count if asking else 0
         elif kind == "slot" and name in slots and value is not None:
             count = 0  # an answer was used: what follows is a new question
-        elif kind == "user" and asking:
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            count += intent not in SIDE_QUESTIONS
+        elif kind == "user" and asking and not _about_a_confirmation(event):
+            count += 1
     return count
 
 
@@ -66,6 +70,8 @@ class TagihFormValidator(TagihAction, FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         requested = None if self.is_activation(tracker) else tracker.get_slot("requested_slot")
+        if requested is not None and latest_intent(tracker) == "affirm" and confirmation_asked(tracker):
+            return []  # "iya" to "do you mean ...?": the rules take it (action_affirm), not the form
         with self.turn(tracker) as ctx:
             updates = self.validate_turn(ctx, dispatcher, tracker, requested)
             if self.ended is not None and requested and asks_again(updates, requested):

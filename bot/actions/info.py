@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions._base import TagihAction, TurnContext, agreed_so_far, latest_text
+from bot.actions.forms import TagihFormValidator
 from bot.db.models import Account
+from bot.domain.amounts import FULL_AMOUNT, parse_amount
+from bot.domain.dates import parse_due_date
+from bot.domain.message_parts import says_will_pay
+from bot.domain.schedule import promise_problem
 from bot.services.audit import audit
 from bot.services.identity import mentioned_account, mentions_ref, open_accounts
 
@@ -175,9 +180,26 @@ class ActionAskBalance(TagihAction):
             )
             self.tell_agreed(dispatcher, ctx, agreed)
             offer_other_accounts(self, dispatcher, ctx)
+            promised = promise_in(ctx, TagihFormValidator.turn_text(tracker, None))
+            if promised:  # "brp sisanya? mau sy lunasin jumat": the promise is asked to be confirmed
+                return [*(SlotSet(name, value) for name, value in promised.items()), FollowupAction("promise_form")]
             if not on_track:
                 self.offer_early_settlement(dispatcher, ctx)
         return []
+
+
+def promise_in(ctx: TurnContext, text: str) -> dict[str, str]:
+    """A promise (date and amount within the policy) carried by a message that asked something else."""
+    account = ctx.account
+    if account is None or not says_will_pay(text):
+        return {}
+    promised = parse_due_date(text, today=ctx.today, language=ctx.language)
+    if promised is None or promise_problem(promised, today=ctx.today, max_days=ctx.policy.max_promise_days):
+        return {}
+    amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+    if amount is None or not 0 < amount <= account.balance:
+        return {}
+    return {"promise_date": promised.isoformat(), "promise_amount": str(amount)}
 
 
 def payment_instructions(action: TagihAction, ctx: TurnContext, account: Account, language: str) -> str:

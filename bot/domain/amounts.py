@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.domain._numwords import EN_NUMBER_PATTERN, ID_NUMBER_PATTERN, word_to_int
 
-__all__ = ["parse_amount", "parse_count"]
+__all__ = ["FULL_AMOUNT", "parse_amount", "parse_count", "parse_per_month"]
 
 _SCALES: dict[str, Decimal] = {
     "rb": Decimal(1_000),
@@ -274,3 +274,11 @@ def parse_per_month(text: str) -> Decimal | None:
     if not _PER_MONTH.search(text):
         return None
     return parse_amount(text)
+
+
+# "lunas", "semuanya", "the whole amount", "pay it off": the whole balance, whatever it is.
+FULL_AMOUNT = re.compile(
+    r"\b((?:di)?lunas(?:in|i|kan)?|pelunasan|full|semua(nya)?|seluruh(nya)?|all|everything|in full|penuh|"
+    r"pay\s+(?:it\s+|that\s+)?off|clear|settle|whole|entire)\b",
+    re.I,
+)

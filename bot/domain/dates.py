@@ -442,11 +442,16 @@ _COUNT = rf"(?P<count>{COUNT_RE})"
 _AHEAD = re.compile(
     rf"\b{_COUNT}\s*{_UNIT}\s*(?:lagi|kedepan|ke\s+depan|dari\s+sekarang|from\s+now|from\s+today|later)\b"
 )
-_WITHIN = re.compile(rf"\b(?:dalam|in|within|after|waktu|tunggu|tempo|give\s+me|need)\s+{_COUNT}\s*{_UNIT}")
+_WITHIN = re.compile(
+    rf"\b(?:dalam|in|within|after|waktu|tunggu|tempo|give\s+me|need|(?:di)?mundur(?:in|kan)?|(?:di)?undur|"
+    rf"(?:di)?tunda|perpanjang|tambah|another|extra)\s+{_COUNT}\s*{_UNIT}"
+)
+_MORE = re.compile(rf"\b{_COUNT}\s+(?:more|extra)\s+{_UNIT}")  # "2 more weeks"
 _AGO = re.compile(rf"\b{_COUNT}\s*{_UNIT}\s*(?:lalu|ago|sebelumnya|before|kemarin)\b")
 _SE_AHEAD = re.compile(
     r"\bse(?P<unit>hari|minggu|bulan|tahun)\s*(?:lagi|kedepan|ke\s+depan|dari\s+sekarang)\b"
-    r"|(?<!kali\s)(?<!x\s)\b(?:dalam|waktu|tunggu|tempo)\s+se(?P<unit2>hari|minggu|bulan|tahun)\b"
+    r"|(?<!kali\s)(?<!x\s)\b(?:dalam|waktu|tunggu|tempo|(?:di)?mundur(?:in|kan)?|(?:di)?undur|(?:di)?tunda"
+    r"|perpanjang|tambah)\s+se(?P<unit2>hari|minggu|bulan|tahun)\b"
 )
 _SE_AGO = re.compile(r"\bse(?P<unit>hari|minggu|bulan|tahun)\s*(?:lalu|kemarin)\b")
 _BARE_PERIOD = re.compile(
@@ -476,7 +481,7 @@ def _span(unit: str, n: int) -> relativedelta:
 def _periods(text: str, ask: _Ask) -> date | None:
     """Only periods pointing the way of the question count: "udh tf kemarin, sisanya 2 hari lagi"."""
     today, sign = ask.today, -1 if ask.past else 1
-    for pattern in (_AHEAD, _WITHIN) if sign > 0 else (_AGO,):
+    for pattern in (_AHEAD, _WITHIN, _MORE) if sign > 0 else (_AGO,):
         m = pattern.search(text)
         n = count_value(m.group("count")) if m else None
         if m and n is not None:

@@ -28,8 +28,8 @@ def test_each_unusable_answer_to_the_same_question_counts():
     assert unusable_answers(second, "promise_date", FORM_SLOTS) == 2
 
 
-def test_side_questions_do_not_count():
-    events = tracker(user("kapan2"), user("bayarnya kemana?", "ask_payment_method"), user("ntar"))
+def test_side_questions_count_too_since_the_question_is_put_again_after_them():
+    events = tracker(user("bayarnya kemana?", "ask_payment_method"), user("ntar"))
     assert unusable_answers(events, "promise_date", FORM_SLOTS) == 2
 
 
@@ -48,3 +48,12 @@ def test_what_counts_as_asking_again():
     assert not asks_again({"promise_date": "2026-11-27"}, "promise_date")
     # a correction at the confirmation changes the date and asks to confirm the new one: usable
     assert not asks_again({"promise_date": "2026-12-05", "promise_confirmed": None}, "promise_confirmed")
+
+
+def test_a_confirmation_in_between_is_not_an_unusable_answer():
+    events = tracker(
+        user("jgn chat mulu", "stop_contact"),  # asked "do you mean stop messages?"
+        user("/keep_going", "keep_going"),  # "no": the form asks again
+        user("ntar"),
+    )
+    assert unusable_answers(events, "promise_date", FORM_SLOTS) == 1

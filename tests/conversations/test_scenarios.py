@@ -10,7 +10,17 @@ pytestmark = pytest.mark.rasa
 SCENARIOS = load_scenarios()
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[f"{s['file']}: {s['name']}" for s in SCENARIOS])
+CASES = [
+    pytest.param(
+        s,
+        id=f"{s['file']}: {s['name']}",
+        marks=[pytest.mark.xfail(reason=s["known_gap"], strict=True)] if s.get("known_gap") else [],
+    )
+    for s in SCENARIOS
+]
+
+
+@pytest.mark.parametrize("scenario", CASES)
 def test_conversation_holds_up(live_stack, sender, scenario):
     problems = play(live_stack, scenario, sender)
     assert not problems, "\n".join(problems)

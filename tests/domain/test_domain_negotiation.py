@@ -57,3 +57,17 @@ def test_the_minimum_applies_to_the_offered_amount_not_the_smaller_last_one() ->
 )
 def test_monthly_offers_in_chat_text(text: str, amount: str | None) -> None:
     assert parse_per_month(text) == (Decimal(amount) if amount else None)
+
+
+def test_what_reads_as_the_whole_balance_and_as_paying():
+    from bot.domain.amounts import FULL_AMOUNT
+    from bot.domain.message_parts import says_paid, says_will_pay, split_rest
+
+    for text in ("sy lunasin jumat", "dilunasi besok", "the whole amount pls", "i'll clear that one", "pay it off"):
+        assert FULL_AMOUNT.search(text), text
+    assert not FULL_AMOUNT.search("sy bayar 500rb")
+    assert says_paid("kemarin udh sy tf 300rb") and says_paid("sent 300k this morning")
+    assert not says_paid("sy tf jumat ya") and says_will_pay("sy tf jumat ya")
+    assert not says_will_pay("udh sy bayar kmrn")
+    assert split_rest("udh tf 500rb, sisanya jumat") == ("udh tf 500rb, ", "sisanya jumat")
+    assert split_rest("sy bayar jumat") == ("sy bayar jumat", "")
