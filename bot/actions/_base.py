@@ -21,6 +21,7 @@ from bot.db.models import Account, Conversation, Installment, InstallmentPlan, P
 from bot.dialogue.responses import ResponseCatalogue
 from bot.domain.dates import format_date, local_today
 from bot.domain.money import format_money, format_percent
+from bot.services.arrangements import record_payment_claim
 from bot.services.conversations import conversation_for_rasa_sender
 from bot.services.identity import choose_account, mentioned_account, mentions_ref
 from bot.services.policy import ArrangementPolicy, CollectionPolicy, active_policy
@@ -184,6 +185,34 @@ class TagihAction(Action):
         else:
             return
         self.say(dispatcher, "utter_replaces_arrangement", ctx.language, existing=existing)
+
+    def record_claim(
+        self,
+        dispatcher: CollectingDispatcher,
+        ctx: TurnContext,
+        *,
+        amount: Decimal,
+        paid_on: date,
+        reference: str | None,
+    ) -> None:
+        """A payment the debtor says they made, kept for an agent to check, and said back to them."""
+        account, lang = ctx.account, ctx.language
+        assert account is not None
+        record_payment_claim(
+            ctx.session,
+            account=account,
+            conversation=ctx.conversation,
+            amount=amount,
+            paid_on=paid_on,
+            reference=reference,
+        )
+        self.say(
+            dispatcher,
+            "utter_claim_recorded",
+            lang,
+            amount=self.money(amount, account, lang),
+            paid_on=self.day(paid_on, lang),
+        )
 
     def money(self, amount: Any, account: Account, language: str) -> str:
         return format_money(amount, account.currency, language)

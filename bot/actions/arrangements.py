@@ -33,7 +33,6 @@ from bot.services.arrangements import (
     CLAIM_WINDOW_DAYS,
     propose_plan,
     record_installment_plan,
-    record_payment_claim,
     record_promise,
     record_proposal,
 )
@@ -201,17 +200,7 @@ class ValidatePromiseForm(TagihFormValidator):
         if not ctx.today - timedelta(days=CLAIM_WINDOW_DAYS) <= paid_on <= ctx.today:
             paid_on = ctx.today
         reference, _ = parse_reference(paid_part)
-        record_payment_claim(
-            ctx.session, account=account, conversation=conversation, amount=amount, paid_on=paid_on, reference=reference
-        )
-        lang = ctx.language
-        self.say(
-            dispatcher,
-            "utter_claim_recorded",
-            lang,
-            amount=self.money(amount, account, lang),
-            paid_on=self.day(paid_on, lang),
-        )
+        self.record_claim(dispatcher, ctx, amount=amount, paid_on=paid_on, reference=reference)
         return amount
 
     @staticmethod

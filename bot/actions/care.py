@@ -26,7 +26,7 @@ from bot.domain.amounts import parse_amount
 from bot.domain.dates import parse_due_date, parse_paid_date
 from bot.domain.message_parts import split_rest
 from bot.domain.references import parse_reference
-from bot.services.arrangements import CLAIM_WINDOW_DAYS, open_dispute, record_hardship, record_payment_claim
+from bot.services.arrangements import CLAIM_WINDOW_DAYS, open_dispute, record_hardship
 from bot.services.contact import record_opt_out
 from bot.services.handoffs import open_handoff, ticket_number
 from bot.services.language import requested_language
@@ -139,20 +139,8 @@ class ActionRecordPaymentClaim(TagihAction):
                 return reset
             amount = Decimal(tracker.get_slot("claim_amount"))
             paid_on = date.fromisoformat(tracker.get_slot("claim_paid_on"))
-            record_payment_claim(
-                ctx.session,
-                account=account,
-                conversation=ctx.conversation,
-                amount=amount,
-                paid_on=paid_on,
-                reference=tracker.get_slot("claim_reference") or None,
-            )
-            self.say(
-                dispatcher,
-                "utter_claim_recorded",
-                lang,
-                amount=self.money(amount, account, lang),
-                paid_on=self.day(paid_on, lang),
+            self.record_claim(
+                dispatcher, ctx, amount=amount, paid_on=paid_on, reference=tracker.get_slot("claim_reference") or None
             )
             rest_date, rest = tracker.get_slot("rest_promise_date"), account.balance - amount
             if rest_date and rest > 0:

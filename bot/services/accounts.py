@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
-import phonenumbers
 from babel.numbers import list_currencies
 from sqlalchemy import Table, any_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -55,6 +54,7 @@ from bot.db.models import (
     Proposal,
     utcnow,
 )
+from bot.domain.phones import e164
 from bot.services.debtor_matching import (
     AUDITED_FIELDS,
     DEBTOR_FIELDS,
@@ -198,22 +198,10 @@ def _text(value: Any) -> str | None:
 
 
 def _parse_phone(raw: str) -> str:
-    normalised = _e164(raw)
+    normalised = e164(raw)  # cached: phonenumbers dominates import time
     if normalised is None:
         raise ValueError
     return normalised
-
-
-@lru_cache(maxsize=65536)
-def _e164(raw: str) -> str | None:
-    """Cached: phonenumbers dominates import time, and a debtor's number repeats across accounts."""
-    try:
-        number = phonenumbers.parse(raw, "ID")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _parse_amount(raw: str) -> Decimal:
