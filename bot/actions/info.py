@@ -43,6 +43,16 @@ def offer_other_accounts(
     dispatcher.utter_message(**{**message, "buttons": account_buttons(others)})
 
 
+def accounts_offered_this_turn(tracker: Tracker) -> bool:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        buttons = (event.get("data") or {}).get("buttons") or [] if event.get("event") == "bot" else []
+        if any(str(b.get("payload", "")).startswith('/inform{"account_ref"') for b in buttons):
+            return True
+    return False
+
+
 class ActionInform(TagihAction):
     """A bare answer outside any form. A verified debtor naming one of their accounts switches the
     conversation to it (the buttons of the account choice send exactly that)."""
@@ -179,7 +189,8 @@ class ActionAskBalance(TagihAction):
                 fees=fees,
             )
             self.tell_agreed(dispatcher, ctx, agreed)
-            offer_other_accounts(self, dispatcher, ctx)
+            if not accounts_offered_this_turn(tracker):  # right after the identity check they just were
+                offer_other_accounts(self, dispatcher, ctx)
             promised = promise_in(ctx, TagihFormValidator.turn_text(tracker, None))
             if promised:  # "brp sisanya? mau sy lunasin jumat": the promise is asked to be confirmed
                 return [*(SlotSet(name, value) for name, value in promised.items()), FollowupAction("promise_form")]
