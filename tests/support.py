@@ -45,6 +45,10 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "TAGIH_RASA_TOKEN": SecretStr(TEST_RASA_TOKEN),
         "TAGIH_SECRET_KEY": SecretStr("test-secret-key"),
         "TAGIH_RASA_TRACKER_DB": tmp / "rasa-tracker.db",
+        # A port nobody listens on unless the test starts Rasa there: a bot the developer is running
+        # on the default 127.0.0.1:5005 must never answer (or upset) a test.
+        "TAGIH_RASA_URL": f"http://127.0.0.1:{(rasa_port := free_port())}",
+        "TAGIH_RASA_PORT": rasa_port,
         "TAGIH_SCHEDULER": False,  # tests drive the scheduler explicitly, with a fixed clock
         # Every test writes from 127.0.0.1 and the live stack lasts the whole session, far beyond a
         # human's rate; tests/security/test_rate_limits.py sets its own limits.
