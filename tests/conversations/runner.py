@@ -14,7 +14,7 @@ A scenario (YAML)::
       more_accounts: [{amount_due: "500000", due: "2026-11-20"}]   # optional: the same debtor's others,
                                       # named {ref2}, {ref3}... in what is said and expected
       known_gap: "why"                # optional: the bot still gets this wrong (an expected failure,
-                                      # counted as not passed; the test fails once it is right)
+                                      # counted as not passed; reported as XPASS once it is right)
       records:                        # compared with `tagih accounts show REF --json`
         status: active
         promises: [{kind: promise, amount: "1000000.00", status: pending}]   # exactly these (listed keys)
