@@ -22,7 +22,7 @@ from bot.actions._base import (
 )
 from bot.actions.forms import TagihFormValidator
 from bot.db.models import Handoff
-from bot.domain.amounts import FULL_AMOUNT, parse_amount, parse_count, parse_per_month
+from bot.domain.amounts import amount_meant, parse_amount, parse_count, parse_per_month
 from bot.domain.dates import parse_due_date, parse_paid_date
 from bot.domain.message_parts import says_paid, split_rest
 from bot.domain.money import format_percent
@@ -161,7 +161,7 @@ class ValidatePromiseForm(TagihFormValidator):
                 else:
                     updates["promise_date"] = promised.isoformat()
         if claimed is None and (requested in (None, "promise_amount") or tracker.get_slot("promise_amount") is None):
-            amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+            amount = amount_meant(text, account.balance)
             if amount is None and requested is None and arrangement_kind(tracker) == "extension":
                 amount = account.balance
             earlier = agreed_so_far(account).promise
@@ -208,7 +208,7 @@ class ValidatePromiseForm(TagihFormValidator):
         """The answer to the confirmation repeats the amount or the date asked about, and nothing else."""
         account, text = ctx.account, latest_text(tracker)
         assert account is not None
-        amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+        amount = amount_meant(text, account.balance)
         promised = parse_due_date(text, today=ctx.today, language=ctx.language)
         same_amount = amount is not None and str(amount) == tracker.get_slot("promise_amount")
         same_date = promised is not None and promised.isoformat() == tracker.get_slot("promise_date")
@@ -227,7 +227,7 @@ class ValidatePromiseForm(TagihFormValidator):
         ):
             if promised.isoformat() != tracker.get_slot("promise_date"):
                 corrected["promise_date"] = promised.isoformat()
-        amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+        amount = amount_meant(text, account.balance)
         if amount is not None and 0 < amount <= account.balance and str(amount) != tracker.get_slot("promise_amount"):
             corrected["promise_amount"] = str(amount)
         return corrected

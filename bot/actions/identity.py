@@ -7,6 +7,7 @@ this form only ever sees a token standing for the outcome, so the answers are in
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -152,7 +153,7 @@ class ActionVerificationDone(TagihAction):
             offer_other_accounts(
                 self,
                 dispatcher,
-                TurnContext(ctx.session, ctx.conversation, ctx.account, language, ctx.now),
+                replace(ctx, language=language),
                 "utter_which_account",
             )
             return [

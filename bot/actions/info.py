@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions._base import TagihAction, TurnContext, agreed_so_far, latest_text
 from bot.actions.forms import TagihFormValidator
 from bot.db.models import Account
-from bot.domain.amounts import FULL_AMOUNT, parse_amount
+from bot.domain.amounts import amount_meant
 from bot.domain.dates import parse_due_date
 from bot.domain.message_parts import says_will_pay
 from bot.domain.schedule import promise_problem
@@ -44,10 +44,13 @@ def offer_other_accounts(
 
 
 def accounts_offered_this_turn(tracker: Tracker) -> bool:
+    """Whether a reply of this turn already offered the other accounts (as buttons)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        buttons = (event.get("data") or {}).get("buttons") or [] if event.get("event") == "bot" else []
+        if event.get("event") != "bot":
+            continue
+        buttons = (event.get("data") or {}).get("buttons") or []
         if any(str(b.get("payload", "")).startswith('/inform{"account_ref"') for b in buttons):
             return True
     return False
@@ -62,9 +65,7 @@ class ActionInform(TagihAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with self.turn(tracker) as ctx:
             account, lang = ctx.account, ctx.language
-            text = " ".join(
-                [latest_text(tracker), *(str(e.get("value")) for e in tracker.latest_message.get("entities") or [])]
-            )
+            text = latest_text(tracker)  # a button's payload carries the number in its text too
             if account is None or ctx.conversation is None or not mentions_ref(text):
                 self.say(dispatcher, "utter_how_can_i_help", lang)
                 return []
@@ -207,7 +208,7 @@ def promise_in(ctx: TurnContext, text: str) -> dict[str, str]:
     promised = parse_due_date(text, today=ctx.today, language=ctx.language)
     if promised is None or promise_problem(promised, today=ctx.today, max_days=ctx.policy.max_promise_days):
         return {}
-    amount = account.balance if FULL_AMOUNT.search(text) else parse_amount(text)
+    amount = amount_meant(text, account.balance)
     if amount is None or not 0 < amount <= account.balance:
         return {}
     return {"promise_date": promised.isoformat(), "promise_amount": str(amount)}

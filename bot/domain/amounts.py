@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.domain._numwords import EN_NUMBER_PATTERN, ID_NUMBER_PATTERN, word_to_int
 
-__all__ = ["FULL_AMOUNT", "parse_amount", "parse_count", "parse_per_month"]
+__all__ = ["FULL_AMOUNT", "amount_meant", "parse_amount", "parse_count", "parse_per_month"]
 
 _SCALES: dict[str, Decimal] = {
     "rb": Decimal(1_000),
@@ -282,3 +282,8 @@ FULL_AMOUNT = re.compile(
     r"pay\s+(?:it\s+|that\s+)?off|clear|settle|whole|entire)\b",
     re.I,
 )
+
+
+def amount_meant(text: str, balance: Decimal) -> Decimal | None:
+    """The amount a debtor means: the whole ``balance`` for "lunas"/"the whole amount", else the one written."""
+    return balance if FULL_AMOUNT.search(text) else parse_amount(text)

@@ -66,6 +66,13 @@ def test_what_reads_as_the_whole_balance_and_as_paying():
     for text in ("sy lunasin jumat", "dilunasi besok", "the whole amount pls", "i'll clear that one", "pay it off"):
         assert FULL_AMOUNT.search(text), text
     assert not FULL_AMOUNT.search("sy bayar 500rb")
+    from decimal import Decimal
+
+    from bot.domain.amounts import amount_meant
+
+    assert amount_meant("sy lunasin jumat", Decimal("1200000")) == Decimal("1200000")
+    assert amount_meant("sy bayar 500rb", Decimal("1200000")) == Decimal("500000")
+    assert amount_meant("jumat ya", Decimal("1200000")) is None
     assert says_paid("kemarin udh sy tf 300rb") and says_paid("sent 300k this morning")
     assert not says_paid("sy tf jumat ya") and says_will_pay("sy tf jumat ya")
     assert not says_will_pay("udh sy bayar kmrn")
