@@ -64,6 +64,7 @@ def routes(waiting) -> list[tuple[str, str, dict | None]]:
         ("POST", f"/console/api/conversations/{c}/promise", {"amount": "100000", "date": "2026-12-01"}),
         ("POST", f"/console/api/conversations/{c}/plan", {"installments": 3, "first_date": "2026-12-01"}),
         ("POST", f"/console/api/conversations/{c}/claims/{waiting.claim_id}", {"confirm": True}),
+        ("POST", f"/console/api/conversations/{c}/proposals/1", {"accept": False}),
         ("POST", f"/console/api/conversations/{c}/dispute", {"resume": True}),
         ("POST", f"/console/api/conversations/{c}/resolve", {}),
     ]
@@ -152,6 +153,12 @@ def test_bad_input_gets_a_reason(session_for, waiting):
     assert bad.status_code == 422 and "positive" in bad.text
     missing = client.get("/console/api/conversations/999999")
     assert missing.status_code == 404
+    offer = f"/console/api/conversations/{c}/proposals"
+    unknown = client.post(f"{offer}/999999", json={"accept": True}, headers={"X-CSRF-Token": token})
+    assert unknown.status_code == 404 and "no proposal" in unknown.text
+    for body in ({"accept": "maybe"}, {"accept": True, "first_date": "tomorrow"}, {}):
+        response = client.post(f"{offer}/999999", json=body, headers={"X-CSRF-Token": token})
+        assert response.status_code == 422, body
 
 
 def test_pages_render_for_a_logged_in_agent(session_for, waiting):
