@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(16 << 20, ge=1024, alias="TAGIH_MAX_UPLOAD_BYTES")
     webchat_sender_per_minute: float = Field(20.0, ge=0, alias="TAGIH_WEBCHAT_SENDER_PER_MINUTE")
     webchat_address_per_minute: float = Field(60.0, ge=0, alias="TAGIH_WEBCHAT_ADDRESS_PER_MINUTE")
+    # Web chat sessions (bot/web/chat_session.py): how long a browser keeps its conversation (the
+    # signed cookie's lifetime); "End chat" on the page forgets it sooner.
+    webchat_session_hours: int = Field(24, ge=1, le=24 * 30, alias="TAGIH_WEBCHAT_SESSION_HOURS")
 
     @field_validator("default_timezone")
     @classmethod

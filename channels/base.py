@@ -52,6 +52,11 @@ class InboundMessage:
     contact_phone: str | None = None
     start_token: str | None = None
     callback_id: str | None = None
+    # Where the message came from, when the channel knows more than the sender id (web chat: the
+    # client's address); wrong identity answers are counted per origin as well.
+    origin: str | None = None
+    # The language the client is set to (the web chat page's), used when the text itself does not tell.
+    language: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -95,6 +100,11 @@ class OutboundMessage:
     text: str | None = None
     buttons: tuple[Button, ...] = ()
     template: TemplateMessage | None = None
+    # Our own id for the message and who wrote it ("bot", "agent", "system"): a channel without
+    # message ids of its own (web chat) uses the reference as the platform id.
+    reference: str | None = None
+    author: str = "bot"
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +219,11 @@ class RecipientOptedOutError(PermanentSendError):
     """The recipient stopped messages from us (WhatsApp marketing opt-out, Telegram bot blocked)."""
 
 
+class RecipientAwayError(SendError):
+    """Nobody is there to receive the message now (no web chat page open). Not a failure: the
+    message stays queued and is shown when the recipient comes back."""
+
+
 @runtime_checkable
 class Channel(Protocol):
     """An adapter for one messaging platform."""
@@ -243,6 +258,7 @@ __all__ = [
     "PayloadError",
     "PermanentSendError",
     "RateLimitedError",
+    "RecipientAwayError",
     "RecipientOptedOutError",
     "SendError",
     "SendResult",

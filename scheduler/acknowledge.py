@@ -1,31 +1,22 @@
 """Debtors waiting for a person are not left in silence: once a handoff has waited longer than the
 configured time unclaimed, the debtor gets one acknowledgment, saying a person will answer soon
-(inside working hours) or from when (outside them)."""
+(inside working hours) or from when (outside them), on whatever channel they wrote on (a web chat
+page that is closed shows it when it opens again)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Conversation, Handoff, Message
+from bot.db.models import Conversation, Handoff
 from bot.domain.contact_rules import ContactProfile
 from bot.services.audit import audit
-from bot.settings import PROJECT_ROOT
-
-MESSAGES = PROJECT_ROOT / "bot" / "data" / "handoff_acknowledgments.yml"
-PUSH_CHANNELS = ("whatsapp", "telegram")  # a web chat cannot be written to first
-
-
-@lru_cache(maxsize=1)
-def _messages() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))
+from bot.services.handoffs import queue_notice
 
 
 def acknowledge_waiting(
@@ -39,7 +30,6 @@ def acknowledge_waiting(
             Handoff.status == "open",
             Handoff.acknowledged_at.is_(None),
             Handoff.created_at <= now - after,
-            Conversation.channel.in_(PUSH_CHANNELS),
         )
     ).all()
     queued: list[tuple[int, int]] = []
@@ -55,18 +45,7 @@ def acknowledge_waiting(
             kind = "after_hours"
             opens = profile.next_allowed(local)
             values["opens"] = format_datetime(opens, "EEEE d MMMM, HH:mm", locale="id_ID" if language == "id" else "en")
-        text = _messages()[kind].get(language, _messages()[kind]["id"]).format_map(values)
-        message = Message(
-            conversation_id=conversation.id,
-            direction="out",
-            channel=conversation.channel,
-            author="system",
-            text=text,
-            payload={"handoff_ack": handoff.id},
-            delivery_status="queued",
-        )
-        session.add(message)
-        session.flush()
+        message = queue_notice(session, conversation, kind, values=values, payload={"handoff_ack": handoff.id})
         handoff.acknowledged_at = now
         audit(
             session,

@@ -37,11 +37,34 @@ def _address(debtor: Debtor, channel: str) -> str | None:
     return debtor.phone if channel == "whatsapp" else debtor.telegram_chat_id
 
 
-def choose_channel(session: Session, debtor: Debtor, channels: Collection[str]) -> tuple[str | None, str | None, str]:
-    """The first private channel the debtor can be reached on and has not opted out of.
+def open_page(session: Session, debtor: Debtor, now: datetime) -> str | None:
+    """The session id of a web chat page the verified debtor has open right now, if any."""
+    return session.scalar(
+        select(Conversation.sender_id)
+        .where(
+            Conversation.channel == "web",
+            Conversation.debtor_id == debtor.id,
+            Conversation.verified.is_(True),
+            Conversation.page_open_until > now,
+        )
+        .order_by(Conversation.page_open_until.desc())
+        .limit(1)
+    )
+
+
+def choose_channel(
+    session: Session, debtor: Debtor, channels: Collection[str], *, now: datetime
+) -> tuple[str | None, str | None, str]:
+    """Where the debtor can be reached and has not opted out: a web chat page they have open right
+    now (they are reading there), else the first private channel.
 
     Returns (channel, address, reason when none)."""
     opted_out = []
+    page = open_page(session, debtor, now) if "web" in channels else None
+    if page is not None:
+        if not is_opted_out(session, channel="web", address=page):
+            return "web", page, ""
+        opted_out.append("web")
     for channel in PRIVATE_CHANNELS:
         address = _address(debtor, channel)
         if channel not in channels or not address:
@@ -134,7 +157,7 @@ def evaluate(
         promise = session.get(Promise, promise_id)
         if promise is None or promise.status != "broken":
             return Decision("skip", "promise no longer broken (kept or replaced)")
-    channel, address, why = choose_channel(session, debtor, channels)
+    channel, address, why = choose_channel(session, debtor, channels, now=now)
     if channel is None:
         return Decision("skip", why)
     closed = profile.closed_reason(local_now)

@@ -308,6 +308,9 @@ class Conversation(Base):
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default="bot", index=True)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Web chat: a page of this conversation is open until then (renewed while it stays connected),
+    # so reminders may be shown there. Kept in the database, as the scheduler may run elsewhere.
+    page_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,1 +1,1 @@
-"""Glue between the app and the Rasa server: reply catalogue, Rasa HTTP client, conversation router."""
+"""Glue between the app and the Rasa server: reply catalogue, Rasa HTTP client, training and evaluation."""

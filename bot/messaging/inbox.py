@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Conversation, InboundRejection, Message
 from bot.services.contact import record_opt_out
-from bot.services.conversations import get_or_create_conversation
+from bot.services.conversations import advance_status, get_or_create_conversation
+from bot.services.language import guess_language
 from channels.base import InboundMessage, ParsedDelivery, StatusUpdate
 
-# Receipts can arrive out of order; a later state never goes back to an earlier one.
-_STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 OUTSIDE_WINDOW = "131047"
 USER_STOPPED_MARKETING = "131050"
 EXCERPT_BYTES = 2000
@@ -42,6 +41,7 @@ class Rejection:
 class StoredDelivery:
     new_message_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
+    duplicate_ids: list[int] = field(default_factory=list)  # the rows stored by the earlier delivery
     resend_ids: list[int] = field(default_factory=list)
     rejection: str | None = None  # why (part of) the delivery was stored as rejected
 
@@ -54,16 +54,28 @@ def _jsonable(message: InboundMessage) -> dict[str, Any]:
         "contact_phone": message.contact_phone,
         "start_token": message.start_token,
         "callback_id": message.callback_id,
+        "origin": message.origin,
         "raw": dict(message.raw),
     }
 
 
-def _store_message(session: Session, message: InboundMessage, default_language: str) -> int | None:
+def _existing(session: Session, message: InboundMessage) -> int:
+    found = session.scalar(
+        select(Message.id).where(Message.channel == message.channel, Message.channel_message_id == message.message_id)
+    )
+    assert found is not None
+    return found
+
+
+def _store_message(session: Session, message: InboundMessage, default_language: str) -> tuple[int, bool]:
+    """The row id and whether it is new (False: the same message was delivered before)."""
     conversation, _ = get_or_create_conversation(
         session, channel=message.channel, sender_id=message.sender_id, language=None
     )
     if conversation.language is None:
-        conversation.language = default_language
+        # a new conversation answers in the language of its first message, else the client's
+        fallback = message.language or default_language
+        conversation.language = guess_language(message.text or "", fallback) if message.kind == "text" else fallback
     try:
         with session.begin_nested():
             row = Message(
@@ -79,11 +91,11 @@ def _store_message(session: Session, message: InboundMessage, default_language: 
             session.add(row)
             session.flush()
     except IntegrityError:
-        return None
+        return _existing(session, message), False
     conversation.last_inbound_at = max(
         filter(None, [conversation.last_inbound_at, message.timestamp]), default=message.timestamp
     )
-    return row.id
+    return row.id, True
 
 
 def _apply_status(session: Session, status: StatusUpdate, result: StoredDelivery) -> None:
@@ -119,8 +131,7 @@ def _apply_status(session: Session, status: StatusUpdate, result: StoredDelivery
         row.delivery_status = "failed"
         row.error = f"{code}: {status.error_title or ''}".strip(": ")
         return
-    if _STATUS_RANK.get(status.status, 0) > _STATUS_RANK.get(row.delivery_status or "queued", 0):
-        row.delivery_status = status.status
+    advance_status(row, status.status)
 
 
 def storable(text: str, limit: int) -> str:
@@ -172,11 +183,12 @@ def store_delivery(
         if rejection is not None:
             result.rejection = _store_rejection(session, rejection)
         for message in delivery.messages:
-            row_id = _store_message(session, message, default_language)
-            if row_id is None:
-                result.duplicates += 1
-            else:
+            row_id, new = _store_message(session, message, default_language)
+            if new:
                 result.new_message_ids.append(row_id)
+            else:
+                result.duplicates += 1
+                result.duplicate_ids.append(row_id)
         for status in delivery.statuses:
             _apply_status(session, status, result)
     return result
@@ -186,9 +198,7 @@ def unprocessed_inbound(session_factory: sessionmaker[Session]) -> list[int]:
     with session_factory() as session:
         return list(
             session.scalars(
-                select(Message.id)
-                .where(Message.direction == "in", Message.processed_at.is_(None), Message.channel != "web")
-                .order_by(Message.id)
+                select(Message.id).where(Message.direction == "in", Message.processed_at.is_(None)).order_by(Message.id)
             )
         )
 

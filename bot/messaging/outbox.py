@@ -1,6 +1,7 @@
-"""The one path for messages to debtors on WhatsApp and Telegram (bot replies now; agent replies
-and scheduled nudges later): rows are written as ``queued`` first, then sent with rate limits,
-retries with backoff on transient failures, and a final ``failed`` carrying the platform's error.
+"""The one path for messages to debtors on every channel (bot and agent replies, reminders,
+notices): rows are written as ``queued`` first, then sent with rate limits, retries with backoff on
+transient failures, and a final ``failed`` carrying the platform's error. A web chat message with
+no page open stays ``queued`` (not failed): the page shows it from the history when it opens.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from channels.base import (
     OutsideWindowError,
     PermanentSendError,
     RateLimitedError,
+    RecipientAwayError,
     RecipientOptedOutError,
     SendError,
     TemplateMessage,
@@ -120,11 +122,22 @@ class Outbox:
                     )
                 )
                 outbound = OutboundMessage(
-                    channel=conversation.channel, recipient_id=conversation.sender_id, template=template
+                    channel=conversation.channel,
+                    recipient_id=conversation.sender_id,
+                    template=template,
+                    reference=str(row.id),
+                    author=row.author,
+                    created_at=row.created_at,
                 )
             else:
                 outbound = OutboundMessage(
-                    channel=conversation.channel, recipient_id=conversation.sender_id, text=row.text, buttons=buttons
+                    channel=conversation.channel,
+                    recipient_id=conversation.sender_id,
+                    text=row.text,
+                    buttons=buttons,
+                    reference=str(row.id),
+                    author=row.author,
+                    created_at=row.created_at,
                 )
             return _Job(outbound, row.attempts, conversation.id)
 
@@ -174,10 +187,14 @@ class Outbox:
                 partial(self._finish, message_id, status="failed", error=PermanentSendError("channel not configured"))
             )
             return
-        await self._limiters[job.message.channel](job.message.recipient_id)
+        limiter = self._limiters.get(job.message.channel)
+        if limiter is not None:
+            await limiter(job.message.recipient_id)
         attempt = job.attempts + 1
         try:
             result = await channel.send(job.message)
+        except RecipientAwayError:
+            return  # stays queued, untouched: shown when the recipient opens the chat again
         except OutsideWindowError as exc:
             if job.message.template is None and attempt < self._policy.max_attempts:
                 await to_thread.run_sync(

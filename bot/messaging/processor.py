@@ -1,4 +1,7 @@
-"""Handling stored inbound channel messages: identify the sender, ask the dialogue, queue replies.
+"""The one inbound pipeline, for every channel: a stored message is identified (who sent it, is it
+an identity answer), given to the dialogue unless a person owns the conversation, and its replies
+are queued in the outbox. WhatsApp and Telegram deliveries are processed by background workers;
+a web chat turn is processed while its sender waits, by the same :meth:`InboundProcessor.process`.
 
 A message is marked processed in the same transaction that queues its replies, so a crash
 before that point means it is handled again at the next start, never dropped.
@@ -16,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from anyio import to_thread
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Conversation, Debtor, Message
@@ -168,6 +172,8 @@ class InboundProcessor:
             conversation = session.get(Conversation, message.conversation_id)
             assert conversation is not None
             payload = message.payload or {}
+            if "kind" not in payload and message.text:
+                payload = {**payload, "kind": "text"}  # stored by the app itself before kinds were kept
             was_verified = conversation.verified
             found = self._identify(session, conversation, payload, message.text)
             notices = [n.response for n in found if n.conversation_id == conversation.id and not n.values]
@@ -202,9 +208,11 @@ class InboundProcessor:
                 notices.append("utter_unsupported_message")
                 text = None
             code = None
-            if text and self._screen is not None:
+            if text and payload.get("identity_answer"):
+                text = payload.get("dialogue_text")  # screened at an earlier try the dialogue missed
+            elif text and self._screen is not None:
                 # Identity answers are checked here; neither database keeps them as typed.
-                address = f"{conversation.channel}:{conversation.sender_id}"
+                address = payload.get("origin") or f"{conversation.channel}:{conversation.sender_id}"
                 screened = self._screen(session, conversation, text, address=address)
                 if screened is not None:
                     message.text = screened.stored_text
@@ -212,6 +220,7 @@ class InboundProcessor:
                         **payload,
                         "raw": {"withheld": "identity answer"},
                         "identity_answer": screened.answer,
+                        "dialogue_text": screened.dialogue_text,  # the app's token, not the answer
                     }
                     text, code = screened.dialogue_text, screened.delivery
             switched = follow_language(conversation, message.text) if kind == "text" and message.text else None
@@ -246,11 +255,42 @@ class InboundProcessor:
             message.processed_at = self._clock()
             return [row.id for row in rows]
 
-    async def process(self, message_id: int) -> None:
-        plan = await to_thread.run_sync(self._plan, message_id)
-        if plan is None:
-            return
-        async with self._locks[plan.conversation_id]:
+    def _conversation_of(self, message_id: int) -> int | None:
+        with self._sessions() as session:
+            return session.scalar(select(Message.conversation_id).where(Message.id == message_id))
+
+    def replies_to(self, message_id: int) -> list[int]:
+        """The bot's answers to an inbound message already processed: what it wrote after the
+        message and before the debtor's next one."""
+        with self._sessions() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.processed_at is None:
+                return []
+            following = select(func.min(Message.id)).where(
+                Message.conversation_id == message.conversation_id, Message.direction == "in", Message.id > message_id
+            )
+            upper = session.scalar(following)
+            query = select(Message.id).where(
+                Message.conversation_id == message.conversation_id,
+                Message.direction == "out",
+                Message.author == "bot",
+                Message.id > message_id,
+            )
+            if upper is not None:
+                query = query.where(Message.id < upper)
+            return list(session.scalars(query.order_by(Message.id)))
+
+    async def process(self, message_id: int) -> list[int]:
+        """Handle one stored inbound message; returns the ids of the replies queued for its own
+        conversation (for a message handled before: the replies it got then)."""
+        conversation_id = await to_thread.run_sync(self._conversation_of, message_id)
+        if conversation_id is None:
+            return []
+        # One message of a conversation at a time, from the identity check to the queued replies.
+        async with self._locks[conversation_id]:
+            plan = await to_thread.run_sync(self._plan, message_id)
+            if plan is None:
+                return await to_thread.run_sync(self.replies_to, message_id)
             if plan.callback_id and self._answer_callback is not None:
                 try:
                     await self._answer_callback(plan.channel, plan.callback_id)
@@ -270,8 +310,14 @@ class InboundProcessor:
                 replies = [{k: v for k, v in r.items() if k != "recipient_id"} for r in replies]
             ids = await to_thread.run_sync(partial(self._complete, message_id, plan, replies))
         self._outbox.submit(ids, conversation_id=plan.conversation_id)
-        for conversation_id, message_ids in plan.elsewhere:
-            self._outbox.submit(message_ids, conversation_id=conversation_id)
+        for other_id, message_ids in plan.elsewhere:
+            self._outbox.submit(message_ids, conversation_id=other_id)
+        return ids
+
+    def retry_later(self, message_id: int) -> None:
+        """The dialogue was unavailable: the message stays stored and is processed again shortly."""
+        logger.warning("dialogue unavailable; message %s will be retried", message_id)
+        asyncio.get_running_loop().call_later(self._retry_delay, self.queue.put_nowait, message_id)
 
     async def worker(self) -> None:
         while True:
@@ -279,8 +325,7 @@ class InboundProcessor:
             try:
                 await self.process(message_id)
             except DialogueUnavailableError:
-                logger.warning("dialogue unavailable; message %s will be retried", message_id)
-                asyncio.get_running_loop().call_later(self._retry_delay, self.queue.put_nowait, message_id)
+                self.retry_later(message_id)
             except Exception:  # the outer boundary of a worker: log, keep the worker alive
                 logger.exception("processing message %s failed; it stays unprocessed", message_id)
             finally:

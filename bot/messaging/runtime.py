@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from anyio import to_thread
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
+from bot.errors import DialogueUnavailableError
 from bot.messaging.codes import CodeSender
 from bot.messaging.inbox import Rejection, StoredDelivery, pending_outbound, store_delivery, unprocessed_inbound
 from bot.messaging.outbox import Outbox, OutboxPolicy
@@ -26,6 +28,12 @@ from bot.settings import Settings
 from channels.base import Channel, ParsedDelivery, PayloadError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    message_id: int  # the stored inbound message
+    reply_ids: list[int]  # the replies queued for it, in order
 
 
 class ChannelRuntime:
@@ -148,6 +156,24 @@ class ChannelRuntime:
         for message_id in stored.resend_ids:
             self.outbox.submit([message_id])
         return stored
+
+    async def turn(self, delivery: ParsedDelivery) -> Turn:
+        """A web chat message whose sender waits for the answer, in the spirit of Rasa's
+        ``CollectingOutputChannel``: persisted first, then processed at once by the same pipeline as
+        every channel's messages, and the replies queued for it are returned (the outbox also puts
+        them on the session's open pages). A message sent again (the same client id) is stored
+        once and gets the replies it got the first time. Raises ``DialogueUnavailableError`` when
+        the dialogue is down: the message stays stored and is answered when it is back."""
+        stored = await to_thread.run_sync(
+            lambda: store_delivery(self._sessions, delivery, default_language=self.settings.default_language)
+        )
+        message_id = (stored.new_message_ids or stored.duplicate_ids)[0]
+        try:
+            reply_ids = await self.processor.process(message_id)
+        except DialogueUnavailableError:
+            self.processor.retry_later(message_id)
+            raise
+        return Turn(message_id, reply_ids)
 
     async def drain(self, limit: float = 30.0) -> None:
         """Wait until both queues are empty (tests and benchmarks)."""

@@ -42,7 +42,7 @@ from bot.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError
 from bot.services.accounts import account_snapshot
 from bot.services.arrangements import record_installment_plan, record_promise
 from bot.services.audit import audit
-from bot.services.handoffs import ticket_number
+from bot.services.handoffs import queue_notice, ticket_number
 from bot.services.payments import apply_payment
 from bot.services.policy import ArrangementPolicy, active_policy
 from bot.settings import PROJECT_ROOT, Settings
@@ -308,8 +308,6 @@ def reply(
     Outside WhatsApp's 24-hour window only the approved template may be sent."""
     conversation = open_conversation(session, conversation_id, user)
     _require_owner(session, conversation, user)
-    if conversation.channel == "web":
-        raise ConflictError("web chat visitors cannot be messaged first; answer them when they write again")
     payload: dict[str, Any] = {"agent": user.email}
     body = (text or "").strip()
     if template:
@@ -545,14 +543,20 @@ def resolve_dispute(session: Session, conversation_id: int, user: User, *, resum
 class Resolution:
     rasa_sender: str
     agent_turns: list[dict[str, Any]]
+    notice_id: int  # the debtor is told the bot is back (queued for the outbox)
+    conversation_id: int
 
 
-def resolve(session: Session, conversation_id: int, user: User, *, now: datetime) -> Resolution:
-    """Hand the conversation back to the bot; returns the agent's turns for the Rasa tracker."""
+def resolve(session: Session, conversation_id: int, user: User, *, now: datetime, company_name: str) -> Resolution:
+    """Hand the conversation back to the bot and tell the debtor so; returns the agent's turns for
+    the Rasa tracker."""
     conversation = open_conversation(session, conversation_id, user)
     handoff = _require_owner(session, conversation, user)
     handoff.status, handoff.resolved_at = "resolved", now
     conversation.status = "bot"
+    notice = queue_notice(
+        session, conversation, "handed_back", values={"company_name": company_name}, payload={"handback": handoff.id}
+    )
     turns = session.scalars(
         select(Message)
         .where(
@@ -575,4 +579,6 @@ def resolve(session: Session, conversation_id: int, user: User, *, now: datetime
             }
             for m in turns
         ],
+        notice.id,
+        conversation.id,
     )

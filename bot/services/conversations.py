@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Conversation, Message
 
+# Receipts can arrive out of order; a later state never goes back to an earlier one.
+_STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+
 
 def rasa_sender_id(channel: str, sender_id: str) -> str:
     """The id Rasa tracks this conversation under; channel-qualified so ids never collide."""
@@ -101,3 +104,12 @@ def record_outbound(
         messages.append(message)
     session.flush()
     return messages
+
+
+def advance_status(row: Message, status: str) -> bool:
+    """Move an outbound row's delivery state forward (receipts can arrive out of order; a later
+    state never goes back to an earlier one). Returns whether it changed."""
+    if _STATUS_RANK.get(status, 0) > _STATUS_RANK.get(row.delivery_status or "queued", 0):
+        row.delivery_status = status
+        return True
+    return False

@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Conversation, Handoff
+from bot.db.models import Conversation, Handoff, Message
 from bot.services.audit import audit
+from bot.settings import PROJECT_ROOT
+
+NOTICES = PROJECT_ROOT / "bot" / "data" / "handoff_notices.yml"
+
+
+@lru_cache(maxsize=1)
+def _notices() -> dict[str, dict[str, str]]:
+    loaded: dict[str, dict[str, str]] = yaml.safe_load(NOTICES.read_text(encoding="utf-8"))
+    return loaded
+
+
+def queue_notice(
+    session: Session, conversation: Conversation, kind: str, *, values: dict[str, Any], payload: dict[str, Any]
+) -> Message:
+    """Queue one of the handoff notices (``waiting``, ``after_hours``, ``handed_back``) in the
+    conversation's language, as a system message for the outbox."""
+    texts = _notices()[kind]
+    text = texts.get(conversation.language or "id", texts["id"]).format_map(values)
+    message = Message(
+        conversation_id=conversation.id,
+        direction="out",
+        channel=conversation.channel,
+        author="system",
+        text=text,
+        payload=payload,
+        delivery_status="queued",
+    )
+    session.add(message)
+    session.flush()
+    return message
 
 
 def open_handoff(session: Session, *, conversation: Conversation, reason: str, note: str | None = None) -> Handoff:

@@ -18,7 +18,6 @@ from bot.actions._base import Clock, utc_now
 from bot.db.session import make_engine, make_session_factory
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
-from bot.dialogue.router import ConversationRouter
 from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, NotFoundError, PolicyError
 from bot.messaging.runtime import ChannelRuntime
 from bot.services.flows import LiveResponses
@@ -28,7 +27,7 @@ from bot.web import docs
 from bot.web.auth import install_auth
 from bot.web.headers import install_security_headers
 from bot.web.limits import install_limits
-from bot.web.routes import actions, pages, rest
+from bot.web.routes import actions, pages, rest, webchat
 from bot.web.routes import admin as admin_routes
 from bot.web.routes import admin_models as admin_model_routes
 from bot.web.routes import admin_policy as admin_policy_routes
@@ -39,6 +38,7 @@ from bot.web.routes import channels as channel_routes
 from bot.web.routes import console as console_routes
 from bot.web.routes import console_security as console_security_routes
 from channels.base import Channel
+from channels.web import WebChannel
 from scheduler.runner import SchedulerRunner, build_dispatcher
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
     """The channel adapters whose credentials are configured (composition root: the only
-    place that names concrete adapters)."""
+    place that names concrete adapters; web chat, which needs none, is added by the app)."""
     channels: dict[str, Channel] = {}
     if settings.whatsapp_access_token is not None:
         from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
@@ -115,21 +115,9 @@ def create_app(
         app.state.settings = settings
         app.state.session_factory = session_factory
         app.state.executor = build_executor(deps)
-        runtime = ChannelRuntime(
-            settings,
-            session_factory,
-            rasa,
-            responses,
-            build_channels(settings) if channels is None else channels,
-            clock=clock,
-        )
-        app.state.router = ConversationRouter(
-            session_factory,
-            rasa,
-            default_language=settings.default_language,
-            screen=runtime.identity_screen,
-            codes=runtime.codes,
-        )
+        adapters = build_channels(settings) if channels is None else dict(channels)
+        adapters.setdefault("web", WebChannel())  # the app's own page: always on
+        runtime = ChannelRuntime(settings, session_factory, rasa, responses, adapters, clock=clock)
         app.state.channels = runtime
         app.state.rasa = rasa
         app.state.responses = responses
@@ -159,6 +147,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.include_router(rest.router)
+    app.include_router(webchat.router)
     app.include_router(channel_routes.router)
     app.include_router(actions.router)
     app.include_router(pages.router)

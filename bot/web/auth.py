@@ -48,6 +48,7 @@ __all__ = [
     "end_session",
     "find_session",
     "install_auth",
+    "secure_cookies",
     "session_csrf",
     "set_session_cookie",
     "start_session",
@@ -114,7 +115,7 @@ def end_session(session: Session, session_id: int, *, now: datetime) -> None:
 # The cookie
 
 
-def _secure(settings: Settings) -> bool:
+def secure_cookies(settings: Settings) -> bool:
     """Secure (sent over https only) in production, and wherever the public URL is https whatever
     ``TAGIH_ENV`` says: a staging server on https must not let the cookie travel over plain http."""
     public_https = (settings.public_url or "").strip().lower().startswith("https://")
@@ -129,12 +130,12 @@ def set_session_cookie(response: Response, token: str, settings: Settings) -> No
         path="/",
         httponly=True,
         samesite="lax",
-        secure=_secure(settings),
+        secure=secure_cookies(settings),
     )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(settings))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(settings))
 
 
 # ---------------------------------------------------------------------------------------------------

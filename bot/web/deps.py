@@ -11,14 +11,9 @@ from fastapi import Depends, Request
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.dialogue.router import ConversationRouter
 from bot.settings import Settings
 
 T = TypeVar("T")
-
-
-def get_router(request: Request) -> ConversationRouter:
-    return request.app.state.router
 
 
 def get_executor(request: Request) -> ActionExecutor:
@@ -38,7 +33,6 @@ def get_clock(request: Request) -> Callable[[], datetime]:
     return getattr(request.app.state, "clock", None) or (lambda: datetime.now(timezone.utc))
 
 
-RouterDep = Annotated[ConversationRouter, Depends(get_router)]
 ExecutorDep = Annotated[ActionExecutor, Depends(get_executor)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]

@@ -73,6 +73,9 @@ def test_agent_takes_over_and_hands_back(live_stack, graph_api, page, new_debtor
     said = [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
     assert "Halo, saya Agen Browser. Ada yang bisa saya bantu?" in said, "the agent's turn is in the bot's context"
 
+    # the debtor is told the bot is back, on the channel they wrote on
+    notice = wait_until(lambda: [r for r in sent_to(graph_api, debtor.phone) if "asisten otomatis" in text_of(r)])
+    assert len(notice) == 1
     before = len(sent_to(graph_api, debtor.phone))
     say(live_stack, debtor.phone, "berapa tagihan saya?")
     reply = wait_until(lambda: [text_of(r) for r in sent_to(graph_api, debtor.phone)[before:]])

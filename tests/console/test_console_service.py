@@ -158,15 +158,20 @@ def test_resolve_returns_the_conversation_with_the_agents_turns(factory, waiting
             s, waiting.conversation_id, agent, text="Sudah kami cek, aman.", template=False, settings=settings, now=NOW
         ),
     )
-    resolution = do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW))
+    resolution = do(
+        factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW, company_name="Tagih Finance")
+    )
     assert [t["text"] for t in resolution.agent_turns] == ["Sudah kami cek, aman."]
     assert resolution.agent_turns[0]["event"] == "bot" and resolution.agent_turns[0]["metadata"]["agent"] == agent.email
     with factory() as session:
         assert session.get(Conversation, waiting.conversation_id).status == "bot"
         assert session.get(Handoff, waiting.handoff_id).status == "resolved"
         assert session.scalar(select(Note)) is None
+        notice = session.get(Message, resolution.notice_id)
+        assert notice.author == "system" and notice.delivery_status == "queued", "the debtor is told the bot is back"
+        assert "asisten otomatis Tagih Finance" in notice.text and notice.payload == {"handback": waiting.handoff_id}
     with pytest.raises(ConflictError):
-        do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW))
+        do(factory, lambda s: console.resolve(s, waiting.conversation_id, agent, now=NOW, company_name="Tagih Finance"))
 
 
 def test_agents_see_the_early_settlement_offer_of_the_policy_in_force(factory, waiting, agent, admin):

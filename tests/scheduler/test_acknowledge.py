@@ -74,9 +74,17 @@ def test_outside_hours_says_from_when(factory, accounts):
     ]
 
 
-@pytest.mark.parametrize(
-    ("channel", "status", "minutes"), [("web", "open", 30), ("whatsapp", "claimed", 30), ("whatsapp", "open", 5)]
-)
+@pytest.mark.parametrize("channel", ["web", "whatsapp", "telegram"])
+def test_every_channel_is_acknowledged(factory, accounts, channel):
+    """A web chat debtor waits like any other: the page shows the notice (or shows it when it opens)."""
+    waiting(factory, accounts, channel=channel, created=MONDAY_10 - timedelta(minutes=30))
+    ((message_id, _),) = run(factory, MONDAY_10)
+    with factory() as session:
+        message = session.get(Message, message_id)
+        assert message.channel == channel and message.delivery_status == "queued"
+
+
+@pytest.mark.parametrize(("channel", "status", "minutes"), [("whatsapp", "claimed", 30), ("whatsapp", "open", 5)])
 def test_not_acknowledged(factory, accounts, channel, status, minutes):
     waiting(factory, accounts, channel=channel, status=status, created=MONDAY_10 - timedelta(minutes=minutes))
     assert run(factory, MONDAY_10) == []

@@ -118,12 +118,12 @@ def test_https_public_url_adds_hsts_and_a_secure_cookie_outside_production(tmp_p
 
 
 def test_the_cookie_stays_secure_in_production_and_plain_only_for_local_http(settings: Settings) -> None:
-    from bot.web.auth import _secure
+    from bot.web.auth import secure_cookies
 
     production = settings.model_copy(update={"environment": "production", "public_url": None})
     https_dev = settings.model_copy(update={"environment": "development", "public_url": "HTTPS://x.example"})
     http_dev = settings.model_copy(update={"environment": "development", "public_url": "http://127.0.0.1:8000"})
-    assert _secure(production) and _secure(https_dev) and not _secure(http_dev)
+    assert secure_cookies(production) and secure_cookies(https_dev) and not secure_cookies(http_dev)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -186,11 +186,11 @@ def test_pages_work_in_chromium_under_the_policy(live_app: str, page: Any) -> No
     violations = watch_violations(page)
 
     page.goto(f"{live_app}/chat")
-    assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(11, 92, 173)"
+    assert page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor") == "rgb(11, 92, 173)"
     page.fill("#text", "halo")
     page.press("#text", "Enter")
-    page.wait_for_selector(".msg.user")  # the chat's script ran (no Rasa here: an error bubble follows)
-    page.wait_for_selector(".msg.error")
+    page.wait_for_selector(".msg.in")  # the chat's script ran (no Rasa here: an error follows)
+    page.wait_for_selector(".error")
 
     login_in_browser(page, live_app, ADMIN, path="/console")
     page.wait_for_selector("#queue td")

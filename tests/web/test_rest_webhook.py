@@ -44,6 +44,7 @@ def stored_counts(client: TestClient) -> tuple[int, int]:
         (b'{"sender": "   ", "message": "halo"}', 422, "'sender' must not be empty"),
         (b'{"sender": 12, "message": "halo"}', 422, "'sender' must be a string"),
         (b'{"sender": "abc", "message": ["halo"]}', 422, "'message' must be a string"),
+        (b'{"sender": "page-abc", "message": "halo"}', 422, "belong to the web chat page"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason_and_nothing_stored(client, body, status, reason):
@@ -71,6 +72,6 @@ def test_message_of_exactly_4000_characters_is_accepted_and_kept_when_rasa_is_do
 def test_chat_page_and_api_docs_are_served(client):
     page = client.get("/chat")
     assert page.status_code == 200
-    assert "/webhooks/rest/webhook" in page.text
+    assert '<script src="/static/chat.js">' in page.text and "<h1>Chat dengan Tagih Finance</h1>" in page.text
     schema = client.get("/openapi.json").json()
-    assert "/webhooks/rest/webhook" in schema["paths"]
+    assert {"/webhooks/rest/webhook", "/chat/api/messages", "/chat/api/events"} <= set(schema["paths"])

@@ -251,9 +251,18 @@ async def post_dispute(conversation_id: int, body: DisputeIn, user: AgentApi, fa
 
 @api.post("/conversations/{conversation_id}/resolve", dependencies=[Csrf])
 async def post_resolve(
-    conversation_id: int, request: Request, user: AgentApi, factory: SessionFactoryDep, clock: ClockDep
+    conversation_id: int,
+    request: Request,
+    user: AgentApi,
+    factory: SessionFactoryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> dict:
-    resolution = await in_transaction(factory, lambda s: console.resolve(s, conversation_id, user, now=clock()))
+    resolution = await in_transaction(
+        factory,
+        lambda s: console.resolve(s, conversation_id, user, now=clock(), company_name=settings.company_name),
+    )
+    request.app.state.channels.outbox.submit([resolution.notice_id], conversation_id=resolution.conversation_id)
     recorded = True
     try:
         await request.app.state.rasa.append_events(resolution.rasa_sender, resolution.agent_turns)

@@ -1,4 +1,6 @@
-"""Web chat channel with Rasa's REST contract: ``{"sender", "message"}`` in, replies out."""
+"""Rasa's REST contract for API clients: ``{"sender", "message"}`` in, replies out. The message goes
+through the same pipeline as every channel's (it is a web chat message whose client chose its
+sender id); the web chat page itself uses /chat/api with a session cookie instead."""
 
 from __future__ import annotations
 
@@ -7,9 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.web.deps import RouterDep, SettingsDep
+from bot.messaging.runtime import ChannelRuntime
+from bot.services import webchat
+from bot.web.chat_session import PREFIX as PAGE_PREFIX
+from bot.web.deps import SessionFactoryDep, SettingsDep, in_transaction
 from bot.web.limits import WebChatLimits, client_address, get_webchat_limits
 from channels.base import PayloadError, load_json
+from channels.web import WebChannel
 
 router = APIRouter(tags=["web chat"])
 LimitsDep = Annotated[WebChatLimits, Depends(get_webchat_limits)]
@@ -48,6 +54,8 @@ def parse_rest_message(raw: bytes, *, max_chars: int) -> RestMessage:
             raise HTTPException(422, f"'{field}' must be a string")
     if not body["sender"].strip():
         raise HTTPException(422, "'sender' must not be empty")
+    if body["sender"].strip().startswith(PAGE_PREFIX):
+        raise HTTPException(422, f"'sender' ids starting with {PAGE_PREFIX!r} belong to the web chat page's sessions")
     if not body["message"].strip():
         raise HTTPException(422, "'message' must not be empty or only whitespace")
     if len(body["message"]) > max_chars:
@@ -79,15 +87,17 @@ def parse_rest_message(raw: bytes, *, max_chars: int) -> RestMessage:
     },
 )
 async def rest_webhook(
-    request: Request, router_: RouterDep, settings: SettingsDep, limits: LimitsDep
+    request: Request, settings: SettingsDep, limits: LimitsDep, factory: SessionFactoryDep
 ) -> list[dict[str, Any]]:
     """Send one debtor message to the bot; returns the bot's replies (empty while an agent owns
-    the conversation)."""
+    the conversation: the agent's replies are kept in the conversation)."""
     address = client_address(request)
     limits.check_address(address)  # every request counts, valid or not
     message = parse_rest_message(await request.body(), max_chars=settings.max_message_chars)
-    limits.check_sender(message.sender.strip())
-    replies = await router_.handle(
-        channel="web", sender_id=message.sender.strip(), text=message.message, address=f"ip:{address}"
-    )
-    return [{"recipient_id": message.sender, **reply} for reply in replies]
+    sender = message.sender.strip()
+    limits.check_sender(sender)
+    runtime: ChannelRuntime = request.app.state.channels
+    web = runtime.channels["web"]
+    assert isinstance(web, WebChannel)
+    turn = await runtime.turn(web.message(sender, message.message, origin=f"ip:{address}"))
+    return await in_transaction(factory, lambda s: webchat.rest_replies(s, message.sender, turn.reply_ids))
