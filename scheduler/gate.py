@@ -21,6 +21,9 @@ from bot.domain.contact_rules import ContactProfile
 from bot.services.contact import is_opted_out
 
 PRIVATE_CHANNELS = ("whatsapp", "telegram")  # the order is the preference
+NO_CHANNEL = (
+    "no private channel to reach the debtor on (no WhatsApp number, linked Telegram chat or open web chat page)"
+)
 RECHECK = timedelta(days=1)
 
 
@@ -75,7 +78,7 @@ def choose_channel(
         return channel, address, ""
     if opted_out:
         return None, None, f"opted out on {', '.join(opted_out)}"
-    return None, None, "no private channel to reach the debtor on (no WhatsApp number or linked Telegram chat)"
+    return None, None, NO_CHANNEL
 
 
 def _local_midnight(moment: datetime, tz: ZoneInfo, days: int = 0) -> datetime:

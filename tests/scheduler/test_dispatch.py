@@ -272,3 +272,53 @@ async def test_the_policy_in_force_is_read_for_every_run(factory, accounts, trig
         texts = [session.get(Message, i).text for i in first.message_ids + second.message_ids]
     assert len(texts) == 2
     assert not texts[0].endswith("Reply STOP to opt out.") and texts[1].endswith("Reply STOP to opt out.")
+
+
+def open_web_page(factory, accounts, ref, *, verified=True, open_until=NOW + timedelta(seconds=30)) -> str:
+    """The debtor's web chat conversation, with a page open until ``open_until``."""
+    with factory.begin() as session:
+        account = accounts.get(session, ref)
+        conversation = Conversation(
+            channel="web",
+            sender_id=f"page-{ref}",
+            rasa_sender_id=f"web:page-{ref}",
+            debtor_id=account.debtor_id if verified else None,
+            account_id=account.id if verified else None,
+            verified=verified,
+            language="id",
+            page_open_until=open_until,
+        )
+        session.add(conversation)
+    return f"page-{ref}"
+
+
+def channel_of(factory, message_id) -> tuple[str, str]:
+    with factory() as session:
+        message = session.get(Message, message_id)
+        return message.channel, session.get(Conversation, message.conversation_id).sender_id
+
+
+WEB_TOO = ("web", "whatsapp", "telegram")
+
+
+async def test_a_debtor_reading_the_web_chat_gets_the_reminder_on_the_page(factory, accounts, trigger):
+    ref = accounts.add(due=TODAY)
+    page = open_web_page(factory, accounts, ref)
+    plan_at(factory)
+    report = await dispatch(factory, trigger, channels=WEB_TOO)
+    assert channel_of(factory, report.message_ids[0]) == ("web", page)
+    assert trigger.calls[0][0] == f"web:{page}", "the reminder is in that conversation's dialogue"
+
+
+async def test_a_closed_or_unverified_page_is_not_written_to(factory, accounts, trigger):
+    closed = accounts.add(due=TODAY)
+    open_web_page(factory, accounts, closed, open_until=NOW - timedelta(seconds=1))
+    stranger = accounts.add(due=TODAY)
+    open_web_page(factory, accounts, stranger, verified=False)
+    only_web = accounts.add(due=TODAY, phone=False)
+    open_web_page(factory, accounts, only_web, open_until=NOW - timedelta(minutes=5))
+    plan_at(factory)
+    report = await dispatch(factory, trigger, channels=WEB_TOO)
+    assert sorted(channel_of(factory, m)[0] for m in report.message_ids) == ["whatsapp", "whatsapp"]
+    (reason,) = [why for _, why in report.skipped]
+    assert "no private channel" in reason, "a debtor reachable only on a closed page is not written to"

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Conversation, Handoff, Message
+from bot.db.models import Account, Conversation, Handoff, Message, Nudge
+from bot.services.accounts import import_account_rows
 from bot.services.handoffs import open_handoff
+from bot.services.identity import link_conversation
 from bot.web import chat_session
 from bot.web.chat_session import COOKIE
 from tests.console_support import login, make_user
@@ -288,3 +291,51 @@ def test_the_page_speaks_the_browsers_language(app):
     assert '<html lang="en">' in chosen.text
     odd = httpx.get(f"{app.url}/chat", headers={"Accept-Language": ";;;q=x,*"})
     assert odd.status_code == 200 and '<html lang="id">' in odd.text
+
+
+def test_a_reminder_reaches_the_page_the_verified_debtor_has_open(tmp_path: Path, graph_api: Any, bot_api: Any):
+    """The app's own scheduler (planning and dispatching every second here) picks the open page."""
+    with chat_app(
+        tmp_path,
+        graph_api,
+        bot_api,
+        TAGIH_SCHEDULER=True,
+        TAGIH_PLAN_INTERVAL_MINUTES=0.02,
+        TAGIH_DISPATCH_INTERVAL_SECONDS=1,
+    ) as app:
+        ref = "WEB-REMIND-1"
+        with app.factory.begin() as session:
+            import_account_rows(
+                session,
+                [
+                    {
+                        "account_ref": ref,
+                        "name": "Debitur Web",
+                        "phone": "+6281299990001",
+                        "language": "id",
+                        "timezone": "Asia/Jakarta",
+                        "currency": "IDR",
+                        "amount_due": "900000",
+                        "due_date": "2027-03-01",  # nothing due yet
+                        "birth_date": "1990-01-01",
+                    }
+                ],
+            )
+        client = app.browser()
+        say(client, "halo")
+        with app.factory.begin() as session:  # the debtor answered the identity check on this page
+            conversation = session.scalar(select(Conversation).where(Conversation.sender_id == session_id(client)))
+            account = session.scalar(select(Account).where(Account.ref == ref))
+            link_conversation(session, conversation, account.debtor, how="identity_check", now=FIXED_NOW)
+            conversation.account_id = account.id
+        with live_events(app, client) as live:
+            wait_until(lambda: app.conversation(client).page_open_until is not None)
+            with app.factory.begin() as session:
+                session.scalar(select(Account).where(Account.ref == ref)).due_date = FIXED_NOW.date()
+            wait_until(lambda: any(ref in text for text in live.texts()), seconds=30)
+            reminder = [e for e in live.events if ref in (e["text"] or "")][0]
+            assert reminder["author"] == "system" and "Rp900.000" in reminder["text"]
+        with app.factory() as session:
+            nudge = session.scalar(select(Nudge).join(Account).where(Account.ref == ref))
+            assert nudge.status == "sent" and nudge.channel == "web"
+        assert not [r for r in graph_api.requests if r["json"].get("to") == "6281299990001"], "not on WhatsApp too"
