@@ -270,5 +270,8 @@ document.getElementById("end").addEventListener("click", async () => {
   endSession(S.ended);
 });
 
+// A message written by another app process never reaches this page's live connection: the history
+// is read again now and then while the page is visible, so it still shows up.
+setInterval(() => { if (document.visibilityState === "visible" && !ended && !pending) loadHistory(); }, 30000);
 loadHistory().then(connect);
 input.focus();
