@@ -38,6 +38,7 @@ class Page:
     def __init__(self, url: str) -> None:
         self.client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(60, read=None))
         self.arrived: dict[str, float] = {}
+        self.changed = asyncio.Event()  # set at every arrival
         self.task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -55,6 +56,7 @@ class Page:
                     if line.startswith("data: "):
                         event = json.loads(line.removeprefix("data: "))
                         self.arrived.setdefault(event["text"], time.perf_counter())
+                        self.changed.set()
 
         self.task = asyncio.create_task(listen())
         await ready.wait()
@@ -69,13 +71,16 @@ class Page:
         await self.client.aclose()
 
 
-async def wait_for(page: Page, text: str, limit: float = 30) -> float:
-    deadline = time.perf_counter() + limit
-    while text not in page.arrived:
-        if time.perf_counter() > deadline:
-            raise RuntimeError(f"{text!r} never reached the page")
-        await asyncio.sleep(0.005)
-    return page.arrived[text]
+async def arrival(page: Page, found, limit: float = 30) -> float:
+    """When the first message ``found(texts)`` names arrived on the page."""
+
+    async def first() -> float:
+        while (text := found(set(page.arrived))) is None:
+            page.changed.clear()
+            await page.changed.wait()
+        return page.arrived[text]
+
+    return await asyncio.wait_for(first(), limit)
 
 
 def conversation_ids(factory, pages: list[Page]) -> dict[str, tuple[int, int]]:
@@ -96,7 +101,7 @@ async def run(url: str, factory, pages_count: int, replies: int) -> dict[str, li
     login = await agent.post("/console/login", data={"email": AGENT, "password": PASSWORD})
     assert login.status_code in (200, 303), login.text
     csrf = {"X-CSRF-Token": (await agent.get("/console/api/me")).json()["csrf_token"]}
-    for conversation_id, handoff_id in ids.values():
+    for _, handoff_id in ids.values():
         (await agent.post(f"/console/api/handoffs/{handoff_id}/claim", headers=csrf)).raise_for_status()
     timings: dict[str, list[float]] = {"agent reply": [], "handback notice": []}
     for round_ in range(replies):
@@ -108,16 +113,14 @@ async def run(url: str, factory, pages_count: int, replies: int) -> dict[str, li
                 f"/console/api/conversations/{conversation_id}/reply", json={"text": text}, headers=csrf
             )
             sent.raise_for_status()
-            timings["agent reply"].append(await wait_for(page, text) - start)
+            timings["agent reply"].append(await arrival(page, lambda texts, t=text: t if t in texts else None) - start)
     for page in pages:
         conversation_id, _ = ids[page.session_id]
         before = set(page.arrived)
         start = time.perf_counter()
         (await agent.post(f"/console/api/conversations/{conversation_id}/resolve", headers=csrf)).raise_for_status()
-        while not set(page.arrived) - before:
-            await asyncio.sleep(0.005)
-        (notice,) = set(page.arrived) - before
-        timings["handback notice"].append(page.arrived[notice] - start)
+        notice = await arrival(page, lambda texts, b=before: next(iter(texts - b), None))
+        timings["handback notice"].append(notice - start)
     await agent.aclose()
     await asyncio.gather(*(page.close() for page in pages))
     return timings

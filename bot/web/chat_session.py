@@ -47,7 +47,7 @@ def issue(secret: str, now: datetime) -> tuple[ChatSession, str]:
 
 def read(secret: str, value: str | None, *, now: datetime, hours: int) -> ChatSession | None:
     """The session a cookie value proves, or None (missing, malformed, forged or expired)."""
-    if not value or len(value) > MAX_COOKIE_CHARS or value.count(".") != 2:
+    if not value or len(value) > MAX_COOKIE_CHARS or not value.isascii() or value.count(".") != 2:
         return None
     session_id, issued, signature = value.split(".")
     if not session_id.startswith(PREFIX) or not issued.isdigit():

@@ -80,6 +80,7 @@ def test_the_page_issues_a_signed_httponly_session_cookie_once(app):
         lambda value: value[:-2] + ("AA" if not value.endswith("AA") else "BB"),  # signature altered
         lambda value: "page-someoneelse." + value.split(".", 1)[1],  # another id, this signature
         lambda value: "",  # none at all
+        lambda value: "page-x.99999999999999999999." + value.rsplit(".", 1)[1],  # a time no date can hold
     ],
 )
 def test_a_forged_or_missing_cookie_reaches_no_conversation(app, forge):
@@ -99,6 +100,14 @@ def test_a_forged_or_missing_cookie_reaches_no_conversation(app, forge):
     fresh = stranger.get("/chat")
     assert fresh.headers["set-cookie"].startswith(f"{COOKIE}=page-"), "the page starts a new session instead"
     assert stranger.get("/chat/api/history").json()["messages"] == []
+
+
+def test_a_cookie_that_is_not_ascii_is_refused_not_crashed_on(app):
+    owner = app.browser()
+    value = owner.cookies[COOKIE]
+    raw = f"{COOKIE}={value}\u00e9".encode("latin-1")
+    response = httpx.get(f"{app.url}/chat/api/history", headers={"Cookie": raw})
+    assert response.status_code == 401
 
 
 def test_an_expired_cookie_starts_a_new_session(app):
@@ -265,7 +274,9 @@ def test_receipts_move_only_this_sessions_messages_and_only_forward(app):
         ("1", "read", 422),
         ([True], "read", 422),
         ([1.5], "read", 422),
-        (list(range(501)), "read", 413),
+        ([10**30], "read", 422),
+        ([-1], "read", 422),
+        (list(range(1, 502)), "read", 413),
     ]:
         assert receipt(client, ids, status).status_code == code, (ids, status)
 

@@ -40,6 +40,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("id", "en")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_RECEIPT_IDS = 500
+MAX_ID = 2**31  # message ids are 32-bit integers on PostgreSQL
 LimitsDep = Annotated[WebChatLimits, Depends(get_webchat_limits)]
 
 _templates = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
@@ -212,7 +213,9 @@ async def post_receipts(request: Request, session: SessionDep, factory: SessionF
     ids, status = body.get("ids"), body.get("status")
     if status not in webchat.RECEIPTS:
         raise HTTPException(422, "'status' must be 'delivered' or 'read'")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 < i < MAX_ID for i in ids
+    ):
         raise HTTPException(422, "'ids' must be a list of message ids")
     if len(ids) > MAX_RECEIPT_IDS:
         raise HTTPException(413, f"at most {MAX_RECEIPT_IDS} ids per receipt")

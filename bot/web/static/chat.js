@@ -101,6 +101,18 @@ function refreshButtons() {
 
 function after() { refreshButtons(); scrollDown(); }
 
+// -- a message that arrives while the tab is in the background shows as a count in its title -----
+const TITLE = document.title;
+let unseen = 0;
+function noticeUnseen() {
+  if (document.visibilityState === "visible") return;
+  unseen += 1;
+  document.title = "(" + unseen + ") " + TITLE;
+}
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") { unseen = 0; document.title = TITLE; }
+});
+
 // -- receipts: delivered when shown, read when the page is visible ------------------------------
 const unsent = { delivered: new Set(), read: new Set() };
 let receiptTimer = null;
@@ -247,6 +259,7 @@ function connect() {
   events.addEventListener("open", () => { status.textContent = ""; loadHistory(); });
   events.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
+    if (!shown.has(message.id)) noticeUnseen();
     show(message);
     after();
     if (message.author !== "bot") loadHistory();  // an agent took over or handed back: refresh the state
