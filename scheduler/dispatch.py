@@ -23,13 +23,13 @@ from anyio import to_thread
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Account, Debtor, Message, Nudge
+from bot.db.models import Account, Debtor, Nudge
 from bot.domain.contact_rules import ContactProfile
 from bot.domain.dates import format_date
 from bot.domain.money import format_money
 from bot.errors import DialogueUnavailableError
 from bot.services.audit import audit
-from bot.services.conversations import get_or_create_conversation
+from bot.services.conversations import get_or_create_conversation, record_outbound
 from bot.services.handoffs import open_handoff
 from bot.services.identity import link_conversation
 from scheduler.gate import Decision, evaluate, sent_counts
@@ -243,17 +243,13 @@ class Dispatcher:
                 "language": wording.template.language(language),
                 "parameters": list(wording.template_parameters(values)),
             }
-            message = Message(
-                conversation_id=conversation.id,
-                direction="out",
-                channel=conversation.channel,
+            (message,) = record_outbound(
+                session,
+                conversation,
+                [{"text": text, "template": template, "nudge_id": nudge.id}],
                 author="system",
-                text=text,
-                payload={"template": template, "nudge_id": nudge.id},
                 delivery_status="queued",
             )
-            session.add(message)
-            session.flush()
             nudge.status, nudge.sent_at, nudge.channel = "sent", now, conversation.channel
             nudge.message_id, nudge.reason = message.id, None
             nudge.claimed_by, nudge.claimed_until = None, None

@@ -121,24 +121,17 @@ class Outbox:
                         parameters=(self._policy.company_name,),
                     )
                 )
-                outbound = OutboundMessage(
-                    channel=conversation.channel,
-                    recipient_id=conversation.sender_id,
-                    template=template,
-                    reference=str(row.id),
-                    author=row.author,
-                    created_at=row.created_at,
-                )
+                content: dict[str, Any] = {"template": template}
             else:
-                outbound = OutboundMessage(
-                    channel=conversation.channel,
-                    recipient_id=conversation.sender_id,
-                    text=row.text,
-                    buttons=buttons,
-                    reference=str(row.id),
-                    author=row.author,
-                    created_at=row.created_at,
-                )
+                content = {"text": row.text, "buttons": buttons}
+            outbound = OutboundMessage(
+                channel=conversation.channel,
+                recipient_id=conversation.sender_id,
+                reference=str(row.id),
+                author=row.author,
+                created_at=row.created_at,
+                **content,
+            )
             return _Job(outbound, row.attempts, conversation.id)
 
     def _finish(

@@ -42,6 +42,7 @@ from bot.errors import ConflictError, ForbiddenError, NotFoundError, PolicyError
 from bot.services.accounts import account_snapshot
 from bot.services.arrangements import record_installment_plan, record_promise
 from bot.services.audit import audit
+from bot.services.conversations import record_outbound
 from bot.services.handoffs import queue_notice, ticket_number
 from bot.services.payments import apply_payment
 from bot.services.policy import ArrangementPolicy, active_policy
@@ -325,17 +326,9 @@ def reply(
                 "outside_window",
                 "the debtor last wrote more than 24 hours ago: WhatsApp only allows the approved template",
             )
-    message = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        channel=conversation.channel,
-        author="agent",
-        text=body,
-        payload=payload,
-        delivery_status="queued",
+    (message,) = record_outbound(
+        session, conversation, [{"text": body, **payload}], author="agent", delivery_status="queued"
     )
-    session.add(message)
-    session.flush()
     _log(session, user, "agent.replied", conversation.id, message=message.id, template=template)
     return Reply(message.id, conversation.id)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Conversation, Handoff, Message
 from bot.services.audit import audit
+from bot.services.conversations import record_outbound
 from bot.settings import PROJECT_ROOT
 
 NOTICES = PROJECT_ROOT / "bot" / "data" / "handoff_notices.yml"
@@ -29,17 +30,9 @@ def queue_notice(
     conversation's language, as a system message for the outbox."""
     texts = _notices()[kind]
     text = texts.get(conversation.language or "id", texts["id"]).format_map(values)
-    message = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        channel=conversation.channel,
-        author="system",
-        text=text,
-        payload=payload,
-        delivery_status="queued",
+    (message,) = record_outbound(
+        session, conversation, [{"text": text, **payload}], author="system", delivery_status="queued"
     )
-    session.add(message)
-    session.flush()
     return message
 
 
