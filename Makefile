@@ -57,6 +57,8 @@ bench-import: venvs
 lint: venvs
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/lint-imports --no-cache
+	$(APP_VENV)/bin/mypy
 
 clean:
 	rm -rf var results nlu/models

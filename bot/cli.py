@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 
-def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
+def _session_factory(settings: Settings):
     from bot.db.session import make_engine, make_session_factory, migrate
 
     migrate(settings.database_url)
@@ -124,7 +124,7 @@ def cmd_accounts_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def rasa_server_for(settings: Settings, model: Path, log_file: Path | None = None):  # type: ignore[no-untyped-def]
+def rasa_server_for(settings: Settings, model: Path, log_file: Path | None = None):
     """The Rasa server ``tagih serve`` runs: on ``TAGIH_RASA_HOST`` (loopback unless set), whatever
     ``TAGIH_HOST`` the app listens on, with the generated or configured secrets."""
     from bot.dialogue.rasa_server import RasaServer

@@ -5,8 +5,10 @@ can never both believe they hold it (SQLite and PostgreSQL alike)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +23,7 @@ def acquire(session_factory: sessionmaker[Session], name: str, holder: str, *, n
             .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
             .values(holder=holder, expires_at=now + ttl)
         )
-        if result.rowcount:
+        if cast("CursorResult[Any]", result).rowcount:
             return True
     try:
         with session_factory.begin() as session:

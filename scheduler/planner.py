@@ -7,6 +7,7 @@ them into memory. Promise follow-ups and installment reminders are few and plann
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from bot.db.models import Account, Debtor, Installment, InstallmentPlan, Nudge, Promise
@@ -36,7 +38,7 @@ class PlanReport:
 
 def _insert(session: Session):  # noqa: ANN202 - dialect-specific Insert
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Nudge.__table__)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Nudge)
 
 
 def _execute_counting(session: Session, statement: Any) -> int:
@@ -47,7 +49,7 @@ def _execute_counting(session: Session, statement: Any) -> int:
     if session.get_bind().dialect.name == "postgresql":
         inserted = statement.returning(Nudge.id).cte("inserted")
         return session.scalar(select(func.count()).select_from(inserted)) or 0
-    return max(session.execute(statement).rowcount or 0, 0)
+    return max(typing.cast("CursorResult[Any]", session.execute(statement)).rowcount or 0, 0)
 
 
 def _local_dates(session: Session, now: datetime) -> dict[str, date]:
@@ -187,7 +189,7 @@ def cancel_for_settled_accounts(session: Session, *, now: datetime) -> int:
         .where(Nudge.status == "planned", Nudge.account_id.in_(settled))
         .values(status="skipped", reason="account settled", updated_at=now)
     )
-    return result.rowcount or 0
+    return typing.cast("CursorResult[Any]", result).rowcount or 0
 
 
 def plan(session: Session, ladder: Ladder, *, now: datetime) -> PlanReport:

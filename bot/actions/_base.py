@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Account, Conversation, Installment, InstallmentPlan, Promise
-from bot.dialogue.responses import ResponseCatalogue
+from bot.dialogue.responses import Responses
 from bot.domain.dates import format_date, local_today
 from bot.domain.money import format_money, format_percent
 from bot.services.arrangements import record_payment_claim
@@ -41,7 +41,7 @@ def utc_now() -> datetime:
 class ActionDeps:
     session_factory: sessionmaker[Session]
     settings: Settings
-    responses: ResponseCatalogue
+    responses: Responses
     clock: Clock = utc_now
 
 

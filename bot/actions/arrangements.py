@@ -141,9 +141,9 @@ class ValidatePromiseForm(TagihFormValidator):
                 agents_days = ctx.collection_policy.agents.max_promise_days
                 if problem == "too_far" and promised <= latest_promise_date(ctx.today, agents_days):
                     # beyond the bot's limit but within the agents': a person decides
-                    amount = parse_amount(text) or account.balance
-                    summary = f"{self.money(amount, account, lang)} {self.day(promised, lang)}"
-                    forward(self, ctx, dispatcher, kind="promise", amount=amount, summary=summary, first=promised)
+                    offered: Decimal = parse_amount(text) or account.balance
+                    summary = f"{self.money(offered, account, lang)} {self.day(promised, lang)}"
+                    forward(self, ctx, dispatcher, kind="promise", amount=offered, summary=summary, first=promised)
                     return {"promise_date": "-", "promise_amount": "0", "promise_confirmed": False}
                 if problem == "too_far":
                     latest = latest_promise_date(ctx.today, max_days)
@@ -338,9 +338,9 @@ class ValidateInstallmentForm(TagihFormValidator):
         agents = ctx.collection_policy.agents.installments
         if requested is None and max_count < 2:
             if max_count_for(account.balance, agents) >= 2:  # e.g. 2 x 75,000: a person may agree it
-                count = parse_count(self.turn_text(tracker, requested)) or 2
-                if count <= max_count_for(account.balance, agents):
-                    return self._count_for_agents(ctx, dispatcher, count)
+                wanted = parse_count(self.turn_text(tracker, requested)) or 2
+                if wanted <= max_count_for(account.balance, agents):
+                    return self._count_for_agents(ctx, dispatcher, wanted)
             self.say(
                 dispatcher,
                 "utter_installment_not_possible",

@@ -99,7 +99,7 @@ class ActionSessionStart(TagihAction):
         events: list[EventType] = [SessionStarted()]
         with self.turn(tracker) as ctx:
             conversation = ctx.conversation
-            language = self.deps.settings.default_language
+            language: str = self.deps.settings.default_language
             verified = False
             if conversation is not None:
                 if conversation.channel == "web" and conversation.verified:

@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -21,6 +21,18 @@ _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
 
 class UnknownResponseError(KeyError):
     pass
+
+
+class Responses(Protocol):
+    """What renders the bot's replies: a fixed catalogue, or the live one of the newest flow version."""
+
+    def names(self) -> list[str]: ...
+
+    def variant(self, name: str, language: str) -> dict[str, Any]: ...
+
+    def render(self, name: str, language: str, **values: Any) -> dict[str, Any]: ...
+
+    def render_with(self, name: str, language: str, values: Mapping[str, Any]) -> dict[str, Any]: ...
 
 
 class ResponseCatalogue:

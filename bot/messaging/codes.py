@@ -16,7 +16,7 @@ from datetime import datetime
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.dialogue.responses import ResponseCatalogue
+from bot.dialogue.responses import Responses
 from bot.services.audit import audit
 from bot.services.conversations import get_or_create_conversation, record_outbound
 from bot.services.identity_checks import CodeDelivery
@@ -31,7 +31,7 @@ class CodeSender:
         self,
         session_factory: sessionmaker[Session],
         channels: Mapping[str, Channel],
-        responses: ResponseCatalogue,
+        responses: Responses,
         *,
         company_name: str,
         template_name: str,

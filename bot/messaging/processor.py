@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Conversation, Debtor, Message
 from bot.dialogue.rasa_client import RasaClient
-from bot.dialogue.responses import ResponseCatalogue
+from bot.dialogue.responses import Responses
 from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, NotFoundError
 from bot.messaging.codes import CodeSender
 from bot.messaging.outbox import Outbox
@@ -68,7 +68,7 @@ class InboundProcessor:
         session_factory: sessionmaker[Session],
         rasa: RasaClient,
         outbox: Outbox,
-        responses: ResponseCatalogue,
+        responses: Responses,
         *,
         company_name: str,
         link_secret: str,

@@ -16,7 +16,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.rasa_client import RasaClient
-from bot.dialogue.responses import ResponseCatalogue
+from bot.dialogue.responses import Responses
 from bot.errors import DialogueUnavailableError
 from bot.messaging.codes import CodeSender
 from bot.messaging.inbox import Rejection, StoredDelivery, pending_outbound, store_delivery, unprocessed_inbound
@@ -42,7 +42,7 @@ class ChannelRuntime:
         settings: Settings,
         session_factory: sessionmaker[Session],
         rasa: RasaClient,
-        responses: ResponseCatalogue,
+        responses: Responses,
         channels: Mapping[str, Channel],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import FlowVersion
 from bot.dialogue.responses import ResponseCatalogue
+from bot.domain.ladder import Ladder, LadderError
 from bot.errors import NotFoundError, PolicyError
 from bot.settings import PROJECT_ROOT
 
@@ -115,8 +116,6 @@ def _parse(path: str, text: str, problems: list[str]) -> Any:
 
 def validate(documents: Mapping[str, str]) -> None:
     """Refuse a flow set that would break the bot, with every reason."""
-    from scheduler.ladder import Ladder, LadderError  # scheduler depends on bot, not the reverse at import
-
     problems: list[str] = []
     for required in (DOMAIN, CONFIG, LADDER, CANNED):
         if required not in documents:
@@ -337,7 +336,7 @@ def restore(session: Session, number: int, *, by: str) -> FlowVersion:
 def diff(session: Session, old: int, new: int) -> str:
     """A readable unified diff between two versions."""
     a, b = get_version(session, old).documents, get_version(session, new).documents
-    chunks = []
+    chunks: list[str] = []
     for path in sorted(set(a) | set(b)):
         before, after = a.get(path, ""), b.get(path, "")
         if before != after:

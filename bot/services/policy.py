@@ -172,7 +172,12 @@ def parse(data: Any) -> CollectionPolicy:
     instructions = _instructions(data, problems)
     if problems:
         raise PolicyDocumentError(problems)
-    return CollectionPolicy(replace(profile, **caps) if caps else profile, bot, agents, instructions)
+    capped = replace(
+        profile,
+        max_per_day=caps.get("max_per_day", profile.max_per_day),
+        max_per_week=caps.get("max_per_week", profile.max_per_week),
+    )
+    return CollectionPolicy(capped, bot, agents, instructions)
 
 
 @lru_cache(maxsize=16)

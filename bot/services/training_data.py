@@ -117,6 +117,7 @@ def _blocks_in(path: str, text: str) -> list[_Block]:
             blocks.append(_Block(str(intent[1].value), path, item, [], None))
             continue
         key, node = examples
+        assert isinstance(node, yaml.ScalarNode)  # checked above
         texts = _example_texts(node.value)
         positions: list[int] | None = None
         if node.style == "|":
@@ -298,7 +299,7 @@ def _delete_line(documents: dict[str, str], intent_name: str, old: str) -> None:
 def _target_file(documents: Mapping[str, str], intent_name: str) -> _Block | None:
     blocks = [b for b in _blocks(documents) if b.intent == intent_name and b.lines]
     own = [b for b in blocks if b.path == f"nlu/data/nlu/{intent_name}.yml"]
-    return (own or blocks or [None])[0]
+    return (own or blocks)[0] if own or blocks else None
 
 
 def _append(documents: dict[str, str], intent_name: str, texts: list[str]) -> str:
@@ -326,12 +327,12 @@ def _append(documents: dict[str, str], intent_name: str, texts: list[str]) -> st
         before += "\n"
     added = f"- intent: {intent_name}\n  examples: |\n" + "".join(f"    - {t}\n" for t in texts)
 
-    def change(data: Any) -> Any:
+    def append_block(data: Any) -> Any:
         data = data or {}
         data["nlu"] = (data.get("nlu") or []) + [{"intent": intent_name, "examples": list(texts)}]
         return data
 
-    documents[path] = _checked(path, before, before + added, change)
+    documents[path] = _checked(path, before, before + added, append_block)
     return path
 
 
@@ -486,7 +487,8 @@ def _target(entry: Mapping[str, Any]) -> str | None:
 
 def _targets(table: Mapping[str, Mapping[str, Any]]) -> tuple[set[str], set[str]]:
     """What the editable rules run: for direct intents, and for intents behind the identity check."""
-    direct, verified = set(), set()
+    direct: set[str] = set()
+    verified: set[str] = set()
     for name, entry in table.items():
         if name in FIXED_INTENTS or name.startswith("EXTERNAL_"):
             continue
@@ -544,7 +546,7 @@ def routes(documents: Mapping[str, str]) -> dict[str, Any]:
                 "fixed": fixed,
                 "options": [] if fixed else [_option(t, handoff, forms) for t in options],
                 "rules": rules,
-                "file": (entry.get("direct") or entry.get("verified")).path,
+                "file": (entry.get("direct") or entry["verified"]).path,
             }
         )
     return {"handoff": handoff, "routes": rows}

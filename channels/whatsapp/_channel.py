@@ -43,15 +43,15 @@ class WhatsAppConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> WhatsAppConfig | None:
-        values = [
-            settings.whatsapp_access_token,
-            settings.whatsapp_app_secret,
-            settings.whatsapp_verify_token,
-            settings.whatsapp_phone_number_id,
-        ]
-        if any(v is None for v in values):
+        values = {
+            "access_token": settings.whatsapp_access_token,
+            "app_secret": settings.whatsapp_app_secret,
+            "verify_token": settings.whatsapp_verify_token,
+            "phone_number_id": settings.whatsapp_phone_number_id,
+        }
+        if any(v is None for v in values.values()):
             return None
-        return cls(*values, api_base_url=settings.whatsapp_api_base_url)
+        return cls(**values, api_base_url=settings.whatsapp_api_base_url)
 
 
 def _numbered(text: str, titles: list[str]) -> str:
@@ -103,6 +103,7 @@ class WhatsAppChannel:
             return {**base, "type": "text", "text": {"body": text, "preview_url": False}}
         if len(buttons) > MAX_ROWS or len(text) > MAX_INTERACTIVE_BODY:
             return {**base, "type": "text", "text": {"body": _numbered(text, [b.title for b in buttons])}}
+        action: dict[str, Any]
         if len(buttons) <= MAX_BUTTONS:
             action = {
                 "buttons": [{"type": "reply", "reply": {"id": b.payload[:256], "title": b.title[:20]}} for b in buttons]

@@ -111,7 +111,7 @@ def _message(item: Any, names: dict[str, str | None]) -> InboundMessage:
         media = _object(item.get(kind) or {}, f"'{kind}'")
         caption = _text(media.get("caption"), f"'{kind}.caption'")
         attachment = Attachment(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             media_id=_identifier(media.get("id"), f"'{kind}.id'"),
             mime_type=_text(media.get("mime_type"), f"'{kind}.mime_type'"),
             filename=_text(media.get("filename"), f"'{kind}.filename'"),

@@ -94,7 +94,7 @@ async def list_responses(user: AdminApi, factory: SessionFactoryDep) -> list[dic
                 conditions = variant.get("condition") or []
                 language = next((c.get("value") for c in conditions if c.get("name") == "language"), "id")
                 texts[language] = variant.get("text", "")
-            buttons = next((v.get("buttons") for v in variants if v.get("buttons")), [])
+            buttons: list[Any] = next((v.get("buttons") for v in variants if v.get("buttons")), [])
             result.append({"name": name, "text": texts, "buttons": buttons})
         return result
 
