@@ -22,6 +22,7 @@ from bot.db.session import make_engine, make_session_factory, migrate
 from bot.dialogue.model import current_model
 from bot.dialogue.rasa_server import RasaServer
 from bot.services.accounts import import_account_rows, load_demo_if_empty
+from tests import socket_guard
 from tests.support import (
     TEST_ACTION_TOKEN,
     TEST_RASA_TOKEN,
@@ -32,6 +33,10 @@ from tests.support import (
     free_port,
     make_settings,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket_guard.install()  # before any fixture or test opens a connection
 
 
 @pytest.fixture(scope="session")
