@@ -120,6 +120,10 @@ class VerificationError(ChannelError):
     """The request did not prove it came from the platform (signature, secret token)."""
 
 
+class ProofMissingError(VerificationError):
+    """The request carries no proof at all (no signature or secret-token header)."""
+
+
 class PayloadError(ChannelError):
     """The request body is not a payload this channel understands."""
 
@@ -257,6 +261,7 @@ __all__ = [
     "ParsedDelivery",
     "PayloadError",
     "PermanentSendError",
+    "ProofMissingError",
     "RateLimitedError",
     "RecipientAwayError",
     "RecipientOptedOutError",

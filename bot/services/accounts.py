@@ -55,6 +55,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.domain.phones import e164
+from bot.errors import InvalidInputError, NotFoundError, Problem
 from bot.services.debtor_matching import (
     AUDITED_FIELDS,
     DEBTOR_FIELDS,
@@ -74,7 +75,6 @@ __all__ = [
     "AccountNotFound",
     "ImportReport",
     "ImportValidationError",
-    "RowError",
     "account_snapshot",
     "import_account_rows",
     "import_accounts_csv",
@@ -109,23 +109,11 @@ _MAX_LEN = {"account_ref": 64, "name": 200, "email": 254, "customer_ref": 64}
 
 
 @dataclass
-class RowError:
-    """One problem with one input row. ``line`` is the physical CSV line (header = 1)."""
-
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
-
-
-@dataclass
 class ImportReport:
     created: int
     updated: int
     skipped: int
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -136,16 +124,23 @@ class ImportReport:
         }
 
 
-class ImportValidationError(Exception):
-    """The input is invalid and nothing was written; ``errors`` says where and why."""
+class ImportValidationError(InvalidInputError):
+    """The input is invalid and nothing was written; ``problems`` says where (line, column) and why."""
 
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = list(errors)
-        first = f"; first: {self.errors[0]}" if self.errors else ""
-        super().__init__(f"{len(self.errors)} error(s) in the import{first}")
+    code = "invalid_import"
+
+    def __init__(self, errors: Sequence[Problem]) -> None:
+        first = f"; first: {errors[0]}" if errors else ""
+        super().__init__(errors, f"{len(errors)} error(s) in the import{first}")
+
+    @property
+    def errors(self) -> list[Problem]:
+        return self.problems
 
 
-class AccountNotFound(LookupError):
+class AccountNotFound(NotFoundError):
+    code = "unknown_account"
+
     def __init__(self, ref: str) -> None:
         self.ref = ref
         super().__init__(f"no account with ref {ref!r}")
@@ -229,12 +224,12 @@ def _parse_date(raw: str) -> date:
         raise ValueError(f"not a valid date: {raw!r}") from exc
 
 
-def _validate_row(line: int, row: Mapping[str, Any], today: date) -> tuple[_Row | None, list[RowError]]:
-    errors: list[RowError] = []
+def _validate_row(line: int, row: Mapping[str, Any], today: date) -> tuple[_Row | None, list[Problem]]:
+    errors: list[Problem] = []
     values: dict[str, str | None] = {}
 
     def err(name: str, message: str) -> None:
-        errors.append(RowError(line, name, message))
+        errors.append(Problem(line, name, message))
 
     for key in row:
         if key not in ALL_COLUMNS:
@@ -341,9 +336,9 @@ def _validate_row(line: int, row: Mapping[str, Any], today: date) -> tuple[_Row 
     )
 
 
-def _duplicate_refs(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[RowError]:
+def _duplicate_refs(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[Problem]:
     """An account_ref twice in one import: neither row says which is right."""
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     lines_by_ref: dict[str, list[int]] = {}
     for line, row in records:
         try:
@@ -355,7 +350,7 @@ def _duplicate_refs(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[Ro
     for ref, lines in lines_by_ref.items():
         if len(lines) > 1:
             listed = ", ".join(str(n) for n in lines)
-            errors.extend(RowError(n, "account_ref", f"duplicate account_ref {ref!r} on lines {listed}") for n in lines)
+            errors.extend(Problem(n, "account_ref", f"duplicate account_ref {ref!r} on lines {listed}") for n in lines)
     return errors
 
 
@@ -413,7 +408,7 @@ def _on_file(session: Session, rows: Sequence[_Row]) -> tuple[OnFile, dict[str, 
     return on_file, accounts
 
 
-def _match(session: Session, rows: Sequence[_Row], on_file: OnFile, *, bad: set[int]) -> tuple[Match, list[RowError]]:
+def _match(session: Session, rows: Sequence[_Row], on_file: OnFile, *, bad: set[int]) -> tuple[Match, list[Problem]]:
     """Match until the rows matched are exactly the rows without errors (``bad``: lines in error).
 
     The first pass sees every valid row, so a row claiming what another bad row claims is reported
@@ -429,7 +424,7 @@ def _match(session: Session, rows: Sequence[_Row], on_file: OnFile, *, bad: set[
             break
         rows = clean
     refs = _an_account_of(session, describe_needs_account(conflicts))
-    errors = [RowError(c.line, c.field, c.message + (describe(c.other, refs) if c.other else "")) for c in conflicts]
+    errors = [Problem(c.line, c.field, c.message + (describe(c.other, refs) if c.other else "")) for c in conflicts]
     return match, errors
 
 
@@ -542,7 +537,7 @@ def _run_import(
     session: Session,
     records: Sequence[tuple[int, Mapping[str, Any]]],
     *,
-    file_errors: Sequence[RowError] = (),  # rows the CSV reader could not split into fields
+    file_errors: Sequence[Problem] = (),  # rows the CSV reader could not split into fields
     skip_invalid: bool,
     source_name: str,
     actor: str,
@@ -554,7 +549,7 @@ def _run_import(
         # psycopg prepares a statement after 5 runs and PostgreSQL then switches to a generic plan,
         # in which "= ANY($1)" is no longer hashed: the 6th lookup chunk got 100x slower.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    errors: list[RowError] = list(file_errors)
+    errors: list[Problem] = list(file_errors)
     valid: list[_Row] = []
     for line, record in records:
         parsed, row_errors = _validate_row(line, record, today)
@@ -563,7 +558,7 @@ def _run_import(
             valid.append(parsed)
     errors.extend(_duplicate_refs(records))
     on_file, current_accounts = _on_file(session, valid)
-    match, conflicts = _match(session, valid, on_file, bad={e.line for e in errors})
+    match, conflicts = _match(session, valid, on_file, bad={e.line for e in errors if e.line is not None})
     errors.extend(conflicts)
     bad_lines = {e.line for e in errors}
     valid = [r for r in valid if r.line not in bad_lines]
@@ -630,25 +625,25 @@ def import_account_rows(
 
 def _read_csv(
     path: Path, *, required: Sequence[str] = REQUIRED_COLUMNS, optional: Sequence[str] = OPTIONAL_COLUMNS
-) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
     """CSV records with the physical line each starts on, plus structural errors.
 
     ``required`` and ``optional`` name the columns (payments reuse this reader with their own).
     """
     known = (*required, *optional)
     records: list[tuple[int, dict[str, str]]] = []
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header_row = next(reader, None)
             if header_row is None:
-                raise ImportValidationError([RowError(1, "header", "the file is empty")])
+                raise ImportValidationError([Problem(1, "header", "the file is empty")])
             header = [h.strip().lower() for h in header_row]
-            file_errors = [RowError(1, c, "missing required column") for c in required if c not in header]
-            file_errors += [RowError(1, h or "(blank)", "unknown column") for h in header if h not in known]
+            file_errors = [Problem(1, c, "missing required column") for c in required if c not in header]
+            file_errors += [Problem(1, h or "(blank)", "unknown column") for h in header if h not in known]
             file_errors += [
-                RowError(1, h, "column appears more than once") for h in sorted(set(header)) if header.count(h) > 1
+                Problem(1, h, "column appears more than once") for h in sorted(set(header)) if header.count(h) > 1
             ]
             if file_errors:
                 raise ImportValidationError(file_errors)
@@ -659,13 +654,13 @@ def _read_csv(
                 if not any(c.strip() for c in cells):
                     continue  # blank lines are not rows
                 if len(cells) != len(header):
-                    errors.append(RowError(line, "row", f"expected {len(header)} fields, found {len(cells)}"))
+                    errors.append(Problem(line, "row", f"expected {len(header)} fields, found {len(cells)}"))
                     continue
                 records.append((line, dict(zip(header, cells, strict=True))))
     except UnicodeDecodeError as exc:
-        raise ImportValidationError([RowError(1, "file", f"not UTF-8 text: {exc.reason}")]) from exc
+        raise ImportValidationError([Problem(1, "file", f"not UTF-8 text: {exc.reason}")]) from exc
     except csv.Error as exc:
-        raise ImportValidationError([RowError(1, "file", f"not a readable CSV file: {exc}")]) from exc
+        raise ImportValidationError([Problem(1, "file", f"not a readable CSV file: {exc}")]) from exc
     return records, errors
 
 

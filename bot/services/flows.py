@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import FlowVersion
 from bot.dialogue.responses import ResponseCatalogue
 from bot.domain.ladder import Ladder, LadderError
-from bot.errors import NotFoundError, PolicyError
+from bot.errors import DocumentError, NotFoundError
 from bot.settings import PROJECT_ROOT
 
 CONFIG = "nlu/config.yml"
@@ -48,12 +48,10 @@ MAX_TEXT = 2000
 _PATH_CHARACTERS = re.compile(r"^[A-Za-z0-9_./-]+$")
 
 
-class FlowError(PolicyError):
+class FlowError(DocumentError):
     """A change or an import that would break the flow set; ``problems`` lists every reason."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid_flow", "; ".join(problems))
-        self.problems = problems
+    code = "invalid_flow"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -44,20 +44,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.db.models import PAYMENT_SOURCES, Account, Debtor, InstallmentPlan, Payment, utcnow
-from bot.errors import NotFoundError, TagihError
-from bot.services.accounts import ImportValidationError, RowError, _read_csv
+from bot.errors import ConflictError, InvalidInputError, Problem
+from bot.services.accounts import AccountNotFound, ImportValidationError, _read_csv
 from bot.services.audit import audit
 
 __all__ = [
     "PAYMENT_COLUMNS",
     "PAYMENT_OPTIONAL_COLUMNS",
-    "FieldProblem",
     "InvalidPayment",
     "PaymentConflict",
-    "PaymentError",
     "PaymentImportReport",
     "PaymentResult",
-    "UnknownAccount",
     "apply_payment",
     "import_payment_rows",
     "import_payments_csv",
@@ -85,42 +82,17 @@ _CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
 # Errors and results
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    """One reason an input was refused: which field, and why."""
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+def _problem(field: str, message: str) -> Problem:
+    return Problem.of(message, field=field)
 
 
-class PaymentError(TagihError):
-    """A payment was refused; nothing was written. ``code`` is machine readable."""
-
-    code = "payment_refused"
-
-
-class InvalidPayment(PaymentError):
-    """The input is wrong; ``problems`` lists every field at fault and why."""
+class InvalidPayment(InvalidInputError):
+    """The input is wrong and nothing was written; ``problems`` lists every field at fault and why."""
 
     code = "invalid_payment"
 
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(str(p) for p in self.problems))
 
-
-class UnknownAccount(PaymentError, NotFoundError):
-    code = "unknown_account"
-
-    def __init__(self, ref: str) -> None:
-        self.ref = ref
-        super().__init__(f"no account with ref {ref!r}")
-
-
-class PaymentConflict(PaymentError):
+class PaymentConflict(ConflictError):
     """The reference is already recorded for another account or another amount."""
 
     code = "reference_conflict"
@@ -153,7 +125,7 @@ class PaymentImportReport:
     created: int
     duplicates: int
     skipped: int
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -249,22 +221,22 @@ class _Input:
 
 def _check_input(
     account_ref: object, amount: object, paid_at: object, reference: object, currency: object
-) -> tuple[_Input | None, list[FieldProblem]]:
+) -> tuple[_Input | None, list[Problem]]:
     """Every problem visible without the database, all at once."""
-    problems: list[FieldProblem] = []
+    problems: list[Problem] = []
 
     def text(name: str, value: object, *, required: bool, limit: int | None = None) -> str | None:
         try:
             cleaned = _text(value)
         except TypeError:
-            problems.append(FieldProblem(name, "must be text"))
+            problems.append(_problem(name, "must be text"))
             return None
         if cleaned is None:
             if required:
-                problems.append(FieldProblem(name, "is required"))
+                problems.append(_problem(name, "is required"))
             return None
         if limit is not None and len(cleaned) > limit:
-            problems.append(FieldProblem(name, f"is longer than {limit} characters"))
+            problems.append(_problem(name, f"is longer than {limit} characters"))
             return None
         return cleaned
 
@@ -272,17 +244,17 @@ def _check_input(
 
     value: Decimal | None = None
     if amount is None or (isinstance(amount, str) and not amount.strip()):
-        problems.append(FieldProblem("amount", "is required"))
+        problems.append(_problem("amount", "is required"))
     else:
         try:
             value = parse_amount(amount)
         except ValueError as exc:
-            problems.append(FieldProblem("amount", str(exc)))
+            problems.append(_problem("amount", str(exc)))
 
     when: datetime | date | None = None
     if isinstance(paid_at, datetime):
         if paid_at.tzinfo is None or paid_at.utcoffset() is None:
-            problems.append(FieldProblem("paid_at", "must be timezone-aware"))
+            problems.append(_problem("paid_at", "must be timezone-aware"))
         else:
             when = paid_at
     elif isinstance(paid_at, date):
@@ -291,11 +263,11 @@ def _check_input(
         try:
             when = parse_paid_at(paid_at)
         except ValueError as exc:
-            problems.append(FieldProblem("paid_at", str(exc)))
+            problems.append(_problem("paid_at", str(exc)))
     elif paid_at is None or isinstance(paid_at, str):
-        problems.append(FieldProblem("paid_at", "is required"))
+        problems.append(_problem("paid_at", "is required"))
     else:
-        problems.append(FieldProblem("paid_at", "must be an ISO 8601 date or datetime"))
+        problems.append(_problem("paid_at", "must be an ISO 8601 date or datetime"))
 
     reference_text = text("reference", reference, required=True, limit=_MAX_REFERENCE)
     code = text("currency", currency, required=False)
@@ -303,7 +275,7 @@ def _check_input(
         if _CURRENCY_RE.match(code):
             code = code.upper()
         else:
-            problems.append(FieldProblem("currency", f"must be a 3-letter ISO 4217 code, got {code!r}"))
+            problems.append(_problem("currency", f"must be a 3-letter ISO 4217 code, got {code!r}"))
 
     if problems:
         return None, problems
@@ -320,14 +292,14 @@ def _as_instant(paid_at: datetime | date, tz: ZoneInfo) -> datetime:
 
 def _check_against_account(
     item: _Input, *, currency: str, tz: ZoneInfo, now: datetime
-) -> tuple[datetime, list[FieldProblem]]:
+) -> tuple[datetime, list[Problem]]:
     problems = []
     if item.currency is not None and item.currency != currency:
-        problems.append(FieldProblem("currency", f"is {item.currency} but account {item.account_ref} is in {currency}"))
+        problems.append(_problem("currency", f"is {item.currency} but account {item.account_ref} is in {currency}"))
     instant = _as_instant(item.paid_at, tz)
     if instant > now:
         problems.append(
-            FieldProblem(
+            _problem(
                 "paid_at",
                 f"is in the future: {instant.isoformat()} is after now ({now.astimezone(timezone.utc).isoformat()})",
             )
@@ -451,18 +423,18 @@ def apply_payment(
     """Record one payment (or find it already recorded) in the caller's transaction; no commit.
 
     ``paid_at`` is an aware datetime, a date (midnight in the debtor's timezone) or ISO text of
-    either. Raises InvalidPayment (every field problem), UnknownAccount or PaymentConflict; in each
+    either. Raises InvalidPayment (every field problem), AccountNotFound or PaymentConflict; in each
     case nothing has been written.
     """
     now = _aware(now)
     if source not in PAYMENT_SOURCES:
-        raise InvalidPayment([FieldProblem("source", f"must be one of {', '.join(PAYMENT_SOURCES)}; got {source!r}")])
+        raise InvalidPayment([_problem("source", f"must be one of {', '.join(PAYMENT_SOURCES)}; got {source!r}")])
     item, problems = _check_input(account_ref, amount, paid_at, reference, currency)
     if item is None:
         raise InvalidPayment(problems)
     account = _load_account(session, item.account_ref)
     if account is None:
-        raise UnknownAccount(item.account_ref)
+        raise AccountNotFound(item.account_ref)
     tz = ZoneInfo(account.debtor.timezone)
     instant, problems = _check_against_account(item, currency=account.currency, tz=tz, now=now)
     if problems:
@@ -628,7 +600,7 @@ def _recorded_by_reference(session: Session, references: set[str]) -> dict[str, 
     return found
 
 
-def _cross_row_errors(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[RowError]:
+def _cross_row_errors(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[Problem]:
     """A reference repeated in the input: an exact repeat is reported after its first line; the same
     reference for different accounts or amounts is reported on every line (which one is right?)."""
     lines_by_reference: dict[str, list[tuple[int, tuple[str, str]]]] = {}
@@ -646,20 +618,20 @@ def _cross_row_errors(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[
         except ValueError:
             amount = str(raw_amount).strip()
         lines_by_reference.setdefault(reference, []).append((line, (account_ref, amount)))
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     for reference, entries in lines_by_reference.items():
         if len(entries) < 2:
             continue
         first_line, first_key = entries[0]
         if all(key == first_key for _, key in entries):
             errors.extend(
-                RowError(line, "reference", f"duplicate of line {first_line} (reference {reference!r})")
+                Problem(line, "reference", f"duplicate of line {first_line} (reference {reference!r})")
                 for line, _ in entries[1:]
             )
         else:
             listed = ", ".join(str(line) for line, _ in entries)
             errors.extend(
-                RowError(
+                Problem(
                     line,
                     "reference",
                     f"reference {reference!r} is on lines {listed} with different accounts or amounts",
@@ -671,12 +643,12 @@ def _cross_row_errors(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[
 
 def _validate(
     session: Session, records: Sequence[tuple[int, Mapping[str, Any]]], now: datetime
-) -> tuple[list[_Row], set[int], list[RowError]]:
+) -> tuple[list[_Row], set[int], list[Problem]]:
     """Rows ready to apply, lines already recorded (duplicates), and every error."""
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     parsed: list[tuple[int, _Input]] = []
     for line, record in records:
-        unknown = [RowError(line, str(key), "unknown column") for key in record if key not in _ALL_COLUMNS]
+        unknown = [Problem(line, str(key), "unknown column") for key in record if key not in _ALL_COLUMNS]
         item, problems = _check_input(
             record.get("account_ref"),
             record.get("amount"),
@@ -685,7 +657,7 @@ def _validate(
             record.get("currency"),
         )
         errors.extend(unknown)
-        errors.extend(RowError(line, p.field, p.message) for p in problems)
+        errors.extend(Problem(line, p.field, p.message) for p in problems)
         if item is not None and not unknown:
             parsed.append((line, item))
 
@@ -694,13 +666,13 @@ def _validate(
     for line, item in parsed:
         account = accounts.get(item.account_ref)
         if account is None:
-            errors.append(RowError(line, "account_ref", f"no account with ref {item.account_ref!r}"))
+            errors.append(Problem(line, "account_ref", f"no account with ref {item.account_ref!r}"))
             continue
         instant, problems = _check_against_account(
             item, currency=account.currency, tz=ZoneInfo(account.timezone), now=now
         )
         if problems:
-            errors.extend(RowError(line, p.field, p.message) for p in problems)
+            errors.extend(Problem(line, p.field, p.message) for p in problems)
             continue
         checked.append(_Row(line, item, account.id, instant))
 
@@ -716,20 +688,20 @@ def _validate(
             duplicates.add(row.line)
         elif account_id != row.account_id:
             errors.append(
-                RowError(
+                Problem(
                     row.line, "reference", f"reference {row.item.reference!r} is already recorded for account {ref}"
                 )
             )
         else:
             errors.append(
-                RowError(
+                Problem(
                     row.line,
                     "reference",
                     f"reference {row.item.reference!r} is already recorded with amount {amount}, not {row.item.amount}",
                 )
             )
     order = {name: i for i, name in enumerate(_ALL_COLUMNS)}
-    errors.sort(key=lambda e: (e.line, order.get(e.field, 99)))
+    errors.sort(key=lambda e: (e.line or 0, order.get(e.field or "", 99)))
     return checked, duplicates, errors
 
 
@@ -737,7 +709,7 @@ def _run_import(
     session: Session,
     records: Sequence[tuple[int, Mapping[str, Any]]],
     *,
-    file_errors: Sequence[RowError] = (),
+    file_errors: Sequence[Problem] = (),
     skip_invalid: bool,
     source_name: str,
     actor: str,
@@ -745,7 +717,7 @@ def _run_import(
 ) -> PaymentImportReport:
     now = _aware(now)
     valid, duplicates, errors = _validate(session, records, now)
-    errors = sorted([*file_errors, *errors], key=lambda e: e.line)  # stable: fields keep their order
+    errors = sorted([*file_errors, *errors], key=lambda e: e.line or 0)  # stable: fields keep their order
     if errors and not skip_invalid:
         raise ImportValidationError(errors)
     bad_lines = {e.line for e in errors}
@@ -768,8 +740,12 @@ def _run_import(
                 actor=actor,
                 now=now,
             )
-        except PaymentError as exc:  # pragma: no cover - _validate checks the same things first
-            raise ImportValidationError([RowError(row.line, "row", str(exc))]) from exc
+        except (
+            InvalidPayment,
+            AccountNotFound,
+            PaymentConflict,
+        ) as exc:  # pragma: no cover - _validate checks the same things first
+            raise ImportValidationError([Problem(row.line, "row", str(exc))]) from exc
         created += result.outcome == "created"
     report = PaymentImportReport(
         created=created, duplicates=len(duplicates), skipped=len(bad_lines), errors=list(errors)

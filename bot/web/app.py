@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot.actions import ActionDeps, build_executor
@@ -18,13 +17,13 @@ from bot.actions._base import Clock, utc_now
 from bot.db.session import make_engine, make_session_factory
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
-from bot.errors import ConflictError, DialogueUnavailableError, ForbiddenError, NotFoundError, PolicyError
 from bot.messaging.runtime import ChannelRuntime
 from bot.services.flows import LiveResponses
 from bot.services.flows import seed as seed_flows
 from bot.settings import PROJECT_ROOT, Settings, get_settings, moved_settings
 from bot.web import docs
 from bot.web.auth import install_auth
+from bot.web.errors import install_error_handlers
 from bot.web.headers import install_security_headers
 from bot.web.limits import install_limits
 from bot.web.routes import actions, pages, rest, webchat
@@ -168,27 +167,5 @@ def create_app(
     # Added last, so outermost: its headers are on every answer, the other middlewares' refusals too.
     install_security_headers(app, settings)  # CSP with a per-request nonce, nosniff, no framing, HSTS
 
-    @app.exception_handler(DialogueUnavailableError)
-    async def _dialogue_down(_: Request, exc: DialogueUnavailableError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the dialogue engine is unavailable; your message was saved, please retry"},
-            status_code=503,
-        )
-
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(ConflictError)
-    async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
-    @app.exception_handler(ForbiddenError)
-    async def _forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
-
-    @app.exception_handler(PolicyError)
-    async def _policy(_: Request, exc: PolicyError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=422)
-
+    install_error_handlers(app)  # the error tree mapped to HTTP (bot/web/errors.py)
     return app

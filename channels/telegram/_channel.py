@@ -24,6 +24,7 @@ from channels.base import (
     ParsedDelivery,
     PayloadError,
     PermanentSendError,
+    ProofMissingError,
     RateLimitedError,
     RecipientOptedOutError,
     SendResult,
@@ -86,7 +87,7 @@ class TelegramChannel:
             raise VerificationError("no TELEGRAM_WEBHOOK_SECRET configured: webhook deliveries cannot be trusted")
         given = {k.lower(): v for k, v in headers.items()}.get(SECRET_HEADER.lower())
         if not given:
-            raise VerificationError(f"{SECRET_HEADER} header is missing")
+            raise ProofMissingError(f"{SECRET_HEADER} header is missing")
         if not hmac.compare_digest(given.encode(), self.config.webhook_secret.get_secret_value().encode()):
             raise VerificationError(f"{SECRET_HEADER} does not match")
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from channels.base import VerificationError
+from channels.base import ProofMissingError, VerificationError
 
 HEADER = "X-Hub-Signature-256"
 
@@ -20,7 +20,7 @@ def verify_signature(headers: Mapping[str, str], body: bytes, secret: str) -> No
     lowered = {k.lower(): v for k, v in headers.items()}
     given = lowered.get(HEADER.lower())
     if not given:
-        raise VerificationError(f"missing {HEADER} header")
+        raise ProofMissingError(f"missing {HEADER} header")
     if not given.startswith("sha256="):
         raise VerificationError(f"malformed {HEADER} header")
     if not hmac.compare_digest(given.encode(), signature(body, secret).encode()):

@@ -76,7 +76,7 @@ def test_the_repository_policy_is_version_1_and_parses():
 def test_a_bad_policy_is_refused_with_its_reason(changes, reason):
     with pytest.raises(policy.PolicyDocumentError) as refused:
         policy.parse(data(**changes))
-    assert any(reason in problem for problem in refused.value.problems), refused.value.problems
+    assert any(reason in str(problem) for problem in refused.value.problems), refused.value.problems
 
 
 def test_every_problem_is_listed_at_once():

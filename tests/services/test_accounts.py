@@ -26,11 +26,11 @@ from bot.db import (
     make_session_factory,
     migrate,
 )
+from bot.errors import Problem
 from bot.services.accounts import (
     DEMO_CSV,
     AccountNotFound,
     ImportValidationError,
-    RowError,
     account_snapshot,
     import_account_rows,
     import_accounts_csv,
@@ -150,22 +150,22 @@ BAD_ROWS = [
     "B-6,Budi,+6281234567801,id,Asia/Jakarta,IDR,100,2026-11-25,1977-07-07",
 ]
 EXPECTED_BAD = [
-    RowError(2, "account_ref", "duplicate account_ref 'B-1' on lines 2, 6"),
-    RowError(3, "name", "is required"),
-    RowError(3, "phone", "not a valid phone number: '12345' (use E.164 like +6281234567890 or 08...)"),
-    RowError(3, "language", "must be 'id' or 'en', got 'fr'"),
-    RowError(3, "timezone", "unknown IANA timezone 'Asia/Bandung' (e.g. Asia/Jakarta, Asia/Makassar)"),
-    RowError(3, "currency", "unknown ISO 4217 currency code 'XYZ'"),
-    RowError(3, "amount_due", "not a decimal amount: '1.5.0' (write 1500000 or 1500000.00)"),
-    RowError(3, "due_date", "not a valid date: '2026-13-01'"),
-    RowError(3, "birth_date", "must be in the past: 2030-01-01"),
-    RowError(4, "amount_due", "must not be negative: -5"),
-    RowError(4, "due_date", "not a date in YYYY-MM-DD form: '25/11/2026'"),
-    RowError(4, "birth_date", "not a valid date: '1990-02-30'"),
-    RowError(5, "amount_due", "has more than 2 decimal places: 100.123"),
-    RowError(6, "account_ref", "duplicate account_ref 'B-1' on lines 2, 6"),
-    RowError(7, "row", "expected 9 fields, found 3"),
-    RowError(8, "phone", "+6281234567801 already belongs to another debtor (account B-1 on line 2)"),
+    Problem(2, "account_ref", "duplicate account_ref 'B-1' on lines 2, 6"),
+    Problem(3, "name", "is required"),
+    Problem(3, "phone", "not a valid phone number: '12345' (use E.164 like +6281234567890 or 08...)"),
+    Problem(3, "language", "must be 'id' or 'en', got 'fr'"),
+    Problem(3, "timezone", "unknown IANA timezone 'Asia/Bandung' (e.g. Asia/Jakarta, Asia/Makassar)"),
+    Problem(3, "currency", "unknown ISO 4217 currency code 'XYZ'"),
+    Problem(3, "amount_due", "not a decimal amount: '1.5.0' (write 1500000 or 1500000.00)"),
+    Problem(3, "due_date", "not a valid date: '2026-13-01'"),
+    Problem(3, "birth_date", "must be in the past: 2030-01-01"),
+    Problem(4, "amount_due", "must not be negative: -5"),
+    Problem(4, "due_date", "not a date in YYYY-MM-DD form: '25/11/2026'"),
+    Problem(4, "birth_date", "not a valid date: '1990-02-30'"),
+    Problem(5, "amount_due", "has more than 2 decimal places: 100.123"),
+    Problem(6, "account_ref", "duplicate account_ref 'B-1' on lines 2, 6"),
+    Problem(7, "row", "expected 9 fields, found 3"),
+    Problem(8, "phone", "+6281234567801 already belongs to another debtor (account B-1 on line 2)"),
 ]
 
 
@@ -181,7 +181,7 @@ def test_one_bad_row_blocks_the_whole_file(factory: sessionmaker[Session], tmp_p
     bad = "A-9,Rudi,081234567809,id,Asia/Jakarta,IDR,1000,2026-11-25,1990-01-01,"  # one field too many
     with pytest.raises(ImportValidationError) as info:
         import_accounts_csv(factory, write_csv(tmp_path, *GOOD, bad), now=NOW)
-    assert info.value.errors == [RowError(5, "row", "expected 9 fields, found 10")]
+    assert info.value.errors == [Problem(5, "row", "expected 9 fields, found 10")]
     assert count(factory, Account) == 0
 
 
@@ -207,15 +207,15 @@ def test_missing_and_unknown_columns_are_file_errors(factory: sessionmaker[Sessi
     with pytest.raises(ImportValidationError) as info:
         import_accounts_csv(factory, write_csv(tmp_path, header=header), skip_invalid=True)
     assert info.value.errors == [
-        RowError(1, "amount_due", "missing required column"),
-        RowError(1, "birth_date", "missing required column"),
-        RowError(1, "birthdate", "unknown column"),
+        Problem(1, "amount_due", "missing required column"),
+        Problem(1, "birth_date", "missing required column"),
+        Problem(1, "birthdate", "unknown column"),
     ]
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(ImportValidationError) as info:
         import_accounts_csv(factory, empty)
-    assert info.value.errors == [RowError(1, "header", "the file is empty")]
+    assert info.value.errors == [Problem(1, "header", "the file is empty")]
 
 
 def test_optional_columns_are_validated(factory: sessionmaker[Session], tmp_path: Path) -> None:
@@ -224,9 +224,9 @@ def test_optional_columns_are_validated(factory: sessionmaker[Session], tmp_path
     with pytest.raises(ImportValidationError) as info:
         import_accounts_csv(factory, write_csv(tmp_path, row + "@budi,budi-at-example,rich", header=header))
     assert info.value.errors == [
-        RowError(2, "telegram_chat_id", "must be a numeric Telegram chat id, got '@budi'"),
-        RowError(2, "email", "not a valid email address: 'budi-at-example'"),
-        RowError(
+        Problem(2, "telegram_chat_id", "must be a numeric Telegram chat id, got '@budi'"),
+        Problem(2, "email", "not a valid email address: 'budi-at-example'"),
+        Problem(
             2,
             "segment",
             "must be one of able_willing, able_unwilling, unable_willing, unable_unwilling; got 'rich'",
@@ -274,9 +274,9 @@ def test_row_dicts_share_the_messages(factory: sessionmaker[Session]) -> None:
     with factory() as session, pytest.raises(ImportValidationError) as info:
         import_account_rows(session, rows, source_name="test")
     assert info.value.errors == [
-        RowError(2, "phone", "not a valid phone number: '12345' (use E.164 like +6281234567890 or 08...)"),
-        RowError(2, "amount_due", "must be text"),
-        RowError(2, "colour", "unknown column"),
+        Problem(2, "phone", "not a valid phone number: '12345' (use E.164 like +6281234567890 or 08...)"),
+        Problem(2, "amount_due", "must be text"),
+        Problem(2, "colour", "unknown column"),
     ]
     with factory() as session, session.begin():
         report = import_account_rows(session, rows[:1], source_name="test", actor="api")
@@ -302,7 +302,7 @@ def test_telegram_chat_id_owned_by_another_debtor(factory: sessionmaker[Session]
     path = write_csv(tmp_path, GOOD[0] + ",777", GOOD[1] + ",", header=header)
     with pytest.raises(ImportValidationError) as info:
         import_accounts_csv(factory, path)
-    assert info.value.errors == [RowError(2, "telegram_chat_id", "777 already belongs to another debtor")]
+    assert info.value.errors == [Problem(2, "telegram_chat_id", "777 already belongs to another debtor")]
     report = import_accounts_csv(factory, path, skip_invalid=True)
     assert (report.created, report.skipped) == (1, 1)
 

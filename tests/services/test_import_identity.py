@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import Account, AuditLog, Debtor, Payment, make_engine, make_session_factory, migrate
+from bot.errors import Problem
 from bot.services.accounts import (
     ImportValidationError,
-    RowError,
     account_snapshot,
     import_account_rows,
     import_accounts_csv,
@@ -46,7 +46,7 @@ def load(factory: sessionmaker[Session], tmp_path: Path, *lines: str, header: st
     return import_accounts_csv(factory, write_csv(tmp_path, *lines, header=header), now=NOW, **kwargs)
 
 
-def refused(factory: sessionmaker[Session], tmp_path: Path, *lines: str, header: str = HEADER) -> list[RowError]:
+def refused(factory: sessionmaker[Session], tmp_path: Path, *lines: str, header: str = HEADER) -> list[Problem]:
     """The errors of an import that must be refused, checking that it changed nothing."""
     before = dump(factory)
     with pytest.raises(ImportValidationError) as info:
@@ -88,7 +88,7 @@ def test_another_persons_phone_does_not_rename_the_debtor_or_replace_the_birth_d
     errors = refused(
         factory, tmp_path, "A-2,Rudi Hartono,081234567802,id,Asia/Jakarta,IDR,1,2026-11-25,1990-01-01", f"S-1,{SITI}"
     )
-    assert errors == [RowError(3, "phone", "+6281234567801 already belongs to another debtor (account A-1)")]
+    assert errors == [Problem(3, "phone", "+6281234567801 already belongs to another debtor (account A-1)")]
     budi = debtor_of(factory, "A-1")
     assert (budi.name, budi.birth_date) == ("Budi Santoso", date(1988, 4, 12))
     with factory() as session:
@@ -107,7 +107,7 @@ def test_the_conflicting_row_is_skipped_and_reported_with_skip_invalid(
         skip_invalid=True,
     )
     assert (report.created, report.updated, report.skipped) == (1, 0, 1)
-    assert report.errors == [RowError(3, "phone", "+6281234567801 already belongs to another debtor (account A-1)")]
+    assert report.errors == [Problem(3, "phone", "+6281234567801 already belongs to another debtor (account A-1)")]
     budi = debtor_of(factory, "A-1")
     assert (budi.name, budi.birth_date, [a.ref for a in budi.accounts]) == (
         "Budi Santoso",
@@ -122,7 +122,7 @@ def test_without_customer_ref_an_existing_account_keeps_its_name_and_birth_date(
     load(factory, tmp_path, f"A-1,{BUDI}")
     errors = refused(factory, tmp_path, "A-1,Budi Santoso,+6281234567801,id,Asia/Jakarta,IDR,1,2026-11-25,1977-07-07")
     assert errors == [
-        RowError(
+        Problem(
             2,
             "birth_date",
             "differs from the debtor of account A-1 on file; only a row with the debtor's customer_ref may change it",
@@ -138,9 +138,9 @@ def test_a_debtor_identified_by_customer_ref_is_not_taken_by_a_row_without_it(
 ) -> None:
     load(factory, tmp_path, f"A-1,{BUDI},C-1", header=CREF_HEADER)
     errors = refused(factory, tmp_path, f"S-1,{SITI}")
-    assert errors == [RowError(2, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")]
+    assert errors == [Problem(2, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")]
     errors = refused(factory, tmp_path, f"S-1,{SITI},C-2", header=CREF_HEADER)
-    assert errors == [RowError(2, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")]
+    assert errors == [Problem(2, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")]
 
 
 def test_a_phone_moves_to_another_customer_once_its_holder_has_another(
@@ -168,7 +168,7 @@ def test_a_swap_inside_one_import_is_a_conflict(factory: sessionmaker[Session], 
         f"S-1,{SITI},C-2",
         header=CREF_HEADER,
     )
-    assert errors == [RowError(3, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")]
+    assert errors == [Problem(3, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def test_an_account_does_not_move_to_another_customer(factory: sessionmaker[Sess
         header=CREF_HEADER,
     )
     assert errors == [
-        RowError(
+        Problem(
             2,
             "account_ref",
             "A-1 belongs to another debtor (customer_ref C-1); an account does not move to another debtor",
@@ -261,7 +261,7 @@ def test_an_account_does_not_move_to_another_customer(factory: sessionmaker[Sess
 
 def test_customer_ref_is_validated(factory: sessionmaker[Session], tmp_path: Path) -> None:
     errors = refused(factory, tmp_path, f"A-1,{BUDI},{'C' * 65}", header=CREF_HEADER)
-    assert errors == [RowError(2, "customer_ref", "is longer than 64 characters")]
+    assert errors == [Problem(2, "customer_ref", "is longer than 64 characters")]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -282,13 +282,13 @@ def test_two_rows_claiming_one_phone_for_different_people_conflict_on_the_later_
     factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     errors = refused(factory, tmp_path, f"A-1,{BUDI}", f"S-1,{SITI}")
-    assert errors == [RowError(3, "phone", "+6281234567801 already belongs to another debtor (account A-1 on line 2)")]
+    assert errors == [Problem(3, "phone", "+6281234567801 already belongs to another debtor (account A-1 on line 2)")]
     errors = refused(factory, tmp_path, f"A-1,{BUDI},C-1", f"A-2,{BUDI},C-2", header=CREF_HEADER)
     assert errors == [
-        RowError(3, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1 on line 2)")
+        Problem(3, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1 on line 2)")
     ]
     errors = refused(factory, tmp_path, f"A-1,{BUDI},C-1", f"S-1,{SITI},C-1", header=CREF_HEADER)
-    assert errors == [RowError(3, "customer_ref", "C-1 is on line 2 with a different name or birth_date")]
+    assert errors == [Problem(3, "customer_ref", "C-1 is on line 2 with a different name or birth_date")]
     errors = refused(
         factory,
         tmp_path,
@@ -296,7 +296,7 @@ def test_two_rows_claiming_one_phone_for_different_people_conflict_on_the_later_
         "A-2,Budi Santoso,081234567899,id,Asia/Jakarta,IDR,1,2026-11-25,1988-04-12,C-1",
         header=CREF_HEADER,
     )
-    assert errors == [RowError(3, "phone", "+6281234567899 differs from +6281234567801 on line 2 (the same debtor)")]
+    assert errors == [Problem(3, "phone", "+6281234567899 differs from +6281234567801 on line 2 (the same debtor)")]
     report = load(factory, tmp_path, f"A-1,{BUDI}", f"S-1,{SITI}", skip_invalid=True)
     assert (report.created, report.skipped) == (1, 1)
     assert debtor_of(factory, "A-1").name == "Budi Santoso"
@@ -310,7 +310,7 @@ def test_a_chat_id_claimed_for_two_people_conflicts(factory: sessionmaker[Sessio
         "S-1,Siti Rahayu,081234567802,id,Asia/Jakarta,IDR,1,2026-11-25,1992-09-03,555,",
         header=CHAT_HEADER,
     )
-    assert errors == [RowError(3, "telegram_chat_id", "555 already belongs to another debtor (account A-1 on line 2)")]
+    assert errors == [Problem(3, "telegram_chat_id", "555 already belongs to another debtor (account A-1 on line 2)")]
 
 
 def test_api_rows_follow_the_same_rules(factory: sessionmaker[Session]) -> None:
@@ -332,7 +332,7 @@ def test_api_rows_follow_the_same_rules(factory: sessionmaker[Session]) -> None:
     with factory() as session, pytest.raises(ImportValidationError) as info:
         import_account_rows(session, [row("S-1", "Siti", "1992-09-03")], now=NOW)
     assert info.value.errors == [
-        RowError(1, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")
+        Problem(1, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)")
     ]
 
 
@@ -405,7 +405,7 @@ def test_the_rules_on_postgres(pg_factory: sessionmaker[Session], tmp_path: Path
         pg_factory, tmp_path, f"S-1,{SITI}", "D-2,Dewi Lestari,081234567807,id,Asia/Jakarta,IDR,1,2026-11-25,1999-07-09"
     )
     assert errors == [
-        RowError(2, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)"),
-        RowError(3, "phone", "+6281234567807 already belongs to another debtor (account D-1)"),
+        Problem(2, "phone", "+6281234567801 already belongs to another debtor (customer_ref C-1)"),
+        Problem(3, "phone", "+6281234567807 already belongs to another debtor (account D-1)"),
     ]
     assert [a.details["fields"] for a in debtor_audits(pg_factory)] == [["customer_ref"], ["name"]]

@@ -23,11 +23,10 @@ from bot.db import (
     make_session_factory,
     migrate,
 )
-from bot.services.accounts import ImportValidationError, import_account_rows
+from bot.services.accounts import AccountNotFound, ImportValidationError, import_account_rows
 from bot.services.payments import (
     InvalidPayment,
     PaymentConflict,
-    UnknownAccount,
     apply_payment,
     import_payments_csv,
     record_payment,
@@ -364,7 +363,7 @@ def test_the_currency_is_accepted_in_any_case_when_it_matches(factory: sessionma
 
 
 def test_unknown_account(factory: sessionmaker[Session]) -> None:
-    with pytest.raises(UnknownAccount, match="no account with ref 'NOPE'"):
+    with pytest.raises(AccountNotFound, match="no account with ref 'NOPE'"):
         pay(factory, "1", "X-1", ref="NOPE")
     assert count(factory, Payment) == 0
 

@@ -19,16 +19,16 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 
+from bot.errors import Problem
 from bot.services.accounts import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     AccountNotFound,
     ImportValidationError,
-    RowError,
     account_snapshot,
     import_account_rows,
 )
-from bot.services.payments import InvalidPayment, PaymentConflict, PaymentResult, UnknownAccount, record_payment
+from bot.services.payments import InvalidPayment, PaymentConflict, PaymentResult, record_payment
 from bot.web.deps import ClockDep, SessionFactoryDep, SettingsDep
 from channels.base import PayloadError, load_json
 
@@ -354,8 +354,9 @@ def _validation_problems(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def _row_error(error: RowError) -> dict[str, Any]:
-    return {"row": error.line, "index": error.line - 1, "field": error.field, "message": error.message}
+def _row_error(error: Problem) -> dict[str, Any]:
+    line = error.line or 0  # import problems always name their line
+    return {"row": line, "index": line - 1, "field": error.field, "message": error.message}
 
 
 def _payment_out(result: PaymentResult) -> PaymentResultOut:
@@ -436,7 +437,7 @@ def post_payment(
     except InvalidPayment as exc:
         errors = [{"field": p.field, "message": p.message} for p in exc.problems]
         return _error(422, str(exc), code=exc.code, errors=errors)
-    except UnknownAccount as exc:
+    except AccountNotFound as exc:
         return _error(404, str(exc), code=exc.code)
     except PaymentConflict as exc:
         return _error(409, str(exc), code=exc.code)
@@ -501,13 +502,13 @@ def post_accounts(actor: ApiActorDep, body: JsonBodyDep, factory: SessionFactory
 
     rows: list[dict[str, Any]] = []
     positions: list[int] = []
-    shape_errors: list[RowError] = []
+    shape_errors: list[Problem] = []
     for position, item in enumerate(accounts, start=1):
         if isinstance(item, dict):
             rows.append({key: _cell(value) for key, value in item.items()})
             positions.append(position)
         else:
-            shape_errors.append(RowError(position, "row", "must be an object keyed by the CSV column names"))
+            shape_errors.append(Problem(position, "row", "must be an object keyed by the CSV column names"))
 
     for attempt in (1, 2):
         with factory() as session:
@@ -526,7 +527,7 @@ def post_accounts(actor: ApiActorDep, body: JsonBodyDep, factory: SessionFactory
                 session.commit()
             except ImportValidationError as exc:
                 session.rollback()
-                errors = sorted([*shape_errors, *exc.errors], key=lambda e: e.line)
+                errors = sorted([*shape_errors, *exc.errors], key=lambda e: e.line or 0)
                 return _error(
                     422,
                     f"{len({e.line for e in errors})} invalid row(s); nothing was written",
@@ -538,7 +539,7 @@ def post_accounts(actor: ApiActorDep, body: JsonBodyDep, factory: SessionFactory
                 if attempt == 2:
                     raise
                 continue
-        errors = sorted([*shape_errors, *report.errors], key=lambda e: e.line)
+        errors = sorted([*shape_errors, *report.errors], key=lambda e: e.line or 0)
         return AccountImportOut(
             created=report.created,
             updated=report.updated,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from bot.messaging.runtime import ChannelRuntime
-from channels.base import Channel, VerificationError
+from channels.base import Channel, ProofMissingError, VerificationError
 
 router = APIRouter(tags=["channels"])
 
@@ -40,9 +40,8 @@ async def _receive(request: Request, runtime: ChannelRuntime, name: str, *, miss
     try:
         adapter.verify(request.headers, body)
     except VerificationError as exc:
-        reason = str(exc)
-        status = missing_status if "missing" in reason.lower() else 403
-        raise HTTPException(status, reason) from exc
+        status = missing_status if isinstance(exc, ProofMissingError) else 403
+        raise HTTPException(status, str(exc)) from exc
     stored = await runtime.receive(adapter, body)
     answer: dict[str, Any] = {"status": "ok", "accepted": len(stored.new_message_ids), "duplicates": stored.duplicates}
     if stored.rejection is not None:
