@@ -23,6 +23,7 @@ from bot.actions._base import (
 from bot.actions.forms import TagihFormValidator
 from bot.db.models import Handoff
 from bot.domain.amounts import amount_meant, parse_amount, parse_count, parse_per_month
+from bot.domain.claims import claimable
 from bot.domain.dates import parse_due_date, parse_paid_date
 from bot.domain.message_parts import says_paid, split_rest
 from bot.domain.money import format_percent
@@ -30,7 +31,6 @@ from bot.domain.references import parse_reference
 from bot.domain.schedule import count_for_amount, latest_promise_date, max_count_for, promise_problem
 from bot.errors import PolicyError
 from bot.services.arrangements import (
-    CLAIM_WINDOW_DAYS,
     propose_plan,
     record_installment_plan,
     record_promise,
@@ -197,7 +197,7 @@ class ValidatePromiseForm(TagihFormValidator):
         if amount is None or not 0 < amount < account.balance:
             return None
         paid_on = parse_paid_date(paid_part, today=ctx.today, language=ctx.language) or ctx.today
-        if not ctx.today - timedelta(days=CLAIM_WINDOW_DAYS) <= paid_on <= ctx.today:
+        if not claimable(paid_on, today=ctx.today):
             paid_on = ctx.today
         reference, _ = parse_reference(paid_part)
         self.record_claim(dispatcher, ctx, amount=amount, paid_on=paid_on, reference=reference)

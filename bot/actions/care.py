@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,14 +23,14 @@ from bot.actions._base import (
 )
 from bot.actions.forms import TagihFormValidator
 from bot.domain.amounts import parse_amount
+from bot.domain.claims import claimable
 from bot.domain.dates import parse_due_date, parse_paid_date
 from bot.domain.message_parts import split_rest
 from bot.domain.references import parse_reference
-from bot.services.arrangements import CLAIM_WINDOW_DAYS, open_dispute, record_hardship
-from bot.services.contact import record_opt_out
+from bot.services.arrangements import open_dispute, record_hardship
+from bot.services.contact import debtor_asked_to_stop
 from bot.services.handoffs import open_handoff, ticket_number
 from bot.services.language import requested_language
-from bot.services.segments import next_segment
 
 NO_REFERENCE = re.compile(
     r"^\s*(tidak|tdk|gak|ga|gk|nggak|enggak|belum|blm)?\s*(ada|punya)?\s*$|^\s*(none|no|nope|n/?a|-)\s*$", re.I
@@ -109,7 +109,7 @@ class ValidatePaymentClaimForm(TagihFormValidator):
         if requested in (None, "claim_paid_on"):
             paid_on = parse_paid_date(text, today=ctx.today, language=lang)
             if paid_on is not None:
-                if ctx.today - timedelta(days=CLAIM_WINDOW_DAYS) <= paid_on <= ctx.today:
+                if claimable(paid_on, today=ctx.today):
                     updates["claim_paid_on"] = paid_on.isoformat()
                 elif requested is not None:
                     self.say(dispatcher, "utter_invalid_claim_date", lang)
@@ -295,16 +295,7 @@ class ActionStopContact(TagihAction):
         with self.turn(tracker) as ctx:
             conversation = ctx.conversation
             if conversation is not None:
-                record_opt_out(
-                    ctx.session,
-                    channel=conversation.channel,
-                    address=conversation.sender_id,
-                    debtor_id=conversation.debtor_id,
-                    source="debtor_request",
-                    conversation_id=conversation.id,
-                )
-                if ctx.account is not None:
-                    ctx.account.segment = next_segment(ctx.account.segment, "stopped_contact")
+                debtor_asked_to_stop(ctx.session, conversation, ctx.account)
             self.say(dispatcher, "utter_stop_confirmed", ctx.language)
         return leave_loop(tracker)
 

@@ -13,6 +13,7 @@ from bot.db.models import Account
 from bot.domain.amounts import amount_meant
 from bot.domain.dates import parse_due_date
 from bot.domain.message_parts import says_will_pay
+from bot.domain.references import virtual_account_for
 from bot.domain.schedule import promise_problem
 from bot.services.audit import audit
 from bot.services.identity import mentioned_account, mentions_ref, open_accounts
@@ -217,8 +218,7 @@ def promise_in(ctx: TurnContext, text: str) -> dict[str, str]:
 def payment_instructions(action: TagihAction, ctx: TurnContext, account: Account, language: str) -> str:
     """The policy's instructions with the account's virtual account (or one derived from its ref)."""
     settings = action.deps.settings
-    digits = "".join(ch for ch in account.ref if ch.isdigit())
-    virtual_account = account.virtual_account or f"{settings.virtual_account_prefix}{digits.zfill(8)}"
+    virtual_account = virtual_account_for(account.ref, account.virtual_account, settings.virtual_account_prefix)
     return ctx.collection_policy.instructions(
         language, virtual_account=virtual_account, company=settings.company_name, account_ref=account.ref
     )

@@ -43,3 +43,12 @@ def parse_reference(text: str) -> tuple[str | None, bool]:
         if not _NOT_A_REFERENCE.match(token):
             return token.upper(), False
     return None, False
+
+
+def virtual_account_for(ref: str, stored: str | None, prefix: str) -> str:
+    """The virtual account a debtor pays into: the one the lender gave the account, else one derived
+    from the digits of its reference behind the lender's prefix ("DEMO-1002" -> prefix + "00001002")."""
+    if stored:
+        return stored
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return f"{prefix}{digits.zfill(8)}"

@@ -32,9 +32,6 @@ from bot.services.handoffs import open_handoff
 from bot.services.policy import ArrangementPolicy
 from bot.services.segments import Signal, next_segment
 
-# A payment claim is for a payment made within this many days (older ones are for an agent).
-CLAIM_WINDOW_DAYS = 90
-
 
 def _resegment(account: Account, signal: Signal) -> None:
     account.segment = next_segment(account.segment, signal)

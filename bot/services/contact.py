@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import ContactPreference
+from bot.db.models import Account, ContactPreference, Conversation
 from bot.services.audit import audit
+from bot.services.segments import next_segment
 
 
 def record_opt_out(
@@ -58,3 +59,19 @@ def is_opted_out(session: Session, *, channel: str, address: str) -> bool:
         )
         is not None
     )
+
+
+def debtor_asked_to_stop(session: Session, conversation: Conversation, account: Account | None) -> ContactPreference:
+    """The debtor asked for no more messages on this channel: the opt-out is recorded (the rules gate
+    honours it) and the account's segment takes the signal."""
+    preference = record_opt_out(
+        session,
+        channel=conversation.channel,
+        address=conversation.sender_id,
+        debtor_id=conversation.debtor_id,
+        source="debtor_request",
+        conversation_id=conversation.id,
+    )
+    if account is not None:
+        account.segment = next_segment(account.segment, "stopped_contact")
+    return preference
