@@ -48,7 +48,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import_accounts(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services.accounts import ImportValidationError, import_accounts_csv
+    from bot.imports import ImportValidationError
+    from bot.services.accounts import import_accounts_csv
 
     path = Path(args.file)
     if not path.is_file():
@@ -72,7 +73,7 @@ def cmd_import_accounts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import_payments(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services.accounts import ImportValidationError
+    from bot.imports import ImportValidationError
     from bot.services.payments import import_payments_csv
 
     path = Path(args.file)

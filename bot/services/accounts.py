@@ -27,9 +27,8 @@ DEMO-1008  CUST-0001  Budi Santoso     +6281234567801  Asia/Jakarta (WIB)      1
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -55,7 +54,8 @@ from bot.db.models import (
     utcnow,
 )
 from bot.domain.phones import e164
-from bot.errors import InvalidInputError, NotFoundError, Problem
+from bot.errors import NotFoundError, Problem
+from bot.imports import CHUNK, ImportValidationError, chunks, problem_dicts, read_csv, refuse_or_skip
 from bot.services.debtor_matching import (
     AUDITED_FIELDS,
     DEBTOR_FIELDS,
@@ -96,7 +96,6 @@ OPTIONAL_COLUMNS = ("telegram_chat_id", "email", "segment", "customer_ref")
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 DEMO_CSV = Path(__file__).resolve().parent.parent / "demo" / "accounts.csv"
 
-_CHUNK = 500  # rows per IN (...) lookup; far below SQLite's bound-parameter limit
 _AMOUNT_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -120,22 +119,8 @@ class ImportReport:
             "created": self.created,
             "updated": self.updated,
             "skipped": self.skipped,
-            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in self.errors],
+            "errors": problem_dicts(self.errors),
         }
-
-
-class ImportValidationError(InvalidInputError):
-    """The input is invalid and nothing was written; ``problems`` says where (line, column) and why."""
-
-    code = "invalid_import"
-
-    def __init__(self, errors: Sequence[Problem]) -> None:
-        first = f"; first: {errors[0]}" if errors else ""
-        super().__init__(errors, f"{len(errors)} error(s) in the import{first}")
-
-    @property
-    def errors(self) -> list[Problem]:
-        return self.problems
 
 
 class AccountNotFound(NotFoundError):
@@ -358,11 +343,6 @@ def _duplicate_refs(records: Sequence[tuple[int, Mapping[str, Any]]]) -> list[Pr
 # Database side
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _table(model: type[Any]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -373,7 +353,7 @@ def _load_by(session: Session, table: Table, key: str, values: Iterable[Any]) ->
     column = table.c[key]
     found: dict[Any, Any] = {}
     postgres = session.get_bind().dialect.name == "postgresql"
-    for chunk in _chunks(sorted(set(values)), 5000 if postgres else _CHUNK):
+    for chunk in chunks(sorted(set(values)), 5000 if postgres else CHUNK):
         if postgres:
             # One array parameter that PostgreSQL hashes (with custom plans, see _run_import);
             # "IN ($1..$500)" would compare each row 500 times.
@@ -431,7 +411,7 @@ def _match(session: Session, rows: Sequence[_Row], on_file: OnFile, *, bad: set[
 def _an_account_of(session: Session, debtor_ids: set[int]) -> dict[int, str]:
     """One account ref per debtor, to name a debtor without a customer_ref in a conflict."""
     refs: dict[int, str] = {}
-    for chunk in _chunks(sorted(debtor_ids)):
+    for chunk in chunks(sorted(debtor_ids)):
         query = select(Account.debtor_id, func.min(Account.ref)).where(Account.debtor_id.in_(chunk))
         refs.update((debtor_id, ref) for debtor_id, ref in session.execute(query.group_by(Account.debtor_id)))
     return refs
@@ -445,7 +425,7 @@ def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         groups.setdefault(keys, []).append({f"b_{k}": v for k, v in row.items()})
     for keys, params in groups.items():
         stmt = update(table).where(table.c.id == bindparam("b_id")).values({k: bindparam(f"b_{k}") for k in keys})
-        for chunk in _chunks(params, 5000):
+        for chunk in chunks(params, 5000):
             session.connection().execute(stmt, list(chunk))
 
 
@@ -463,7 +443,7 @@ def _upsert(
     accounts = _table(Account)
 
     new_debtors = [{**d.values(), "created_at": now, "updated_at": now} for d in match.new]
-    for chunk in _chunks(new_debtors, 5000):
+    for chunk in chunks(new_debtors, 5000):
         session.connection().execute(insert(debtors), list(chunk))
     if match.new:
         created = _load_by(session, debtors, "phone", [d.phone for d in match.new])
@@ -490,7 +470,7 @@ def _upsert(
         for d in match.changed
         if (fields := [f for f in AUDITED_FIELDS if f in d.changes()])
     ]
-    for chunk in _chunks(audits, 5000):
+    for chunk in chunks(audits, 5000):
         session.connection().execute(insert(_table(AuditLog)), list(chunk))
 
     new_accounts, changed_accounts = [], []
@@ -520,7 +500,7 @@ def _upsert(
         diff = {k: v for k, v in values.items() if getattr(current, k) != v}
         if diff:
             changed_accounts.append({"id": current.id, **diff, "updated_at": now})
-    for chunk in _chunks(new_accounts, 5000):
+    for chunk in chunks(new_accounts, 5000):
         session.connection().execute(insert(accounts), list(chunk))
     _bulk_update(session, accounts, changed_accounts)
 
@@ -564,8 +544,7 @@ def _run_import(
     valid = [r for r in valid if r.line not in bad_lines]
     errors.sort(key=lambda e: (e.line, ALL_COLUMNS.index(e.field) if e.field in ALL_COLUMNS else 99))
 
-    if errors and not skip_invalid:
-        raise ImportValidationError(errors)
+    refuse_or_skip(errors, skip_invalid=skip_invalid)
 
     counts = (
         _upsert(session, valid, match, current_accounts, now=now, actor=actor, source_name=source_name)
@@ -623,47 +602,6 @@ def import_account_rows(
     )
 
 
-def _read_csv(
-    path: Path, *, required: Sequence[str] = REQUIRED_COLUMNS, optional: Sequence[str] = OPTIONAL_COLUMNS
-) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
-    """CSV records with the physical line each starts on, plus structural errors.
-
-    ``required`` and ``optional`` name the columns (payments reuse this reader with their own).
-    """
-    known = (*required, *optional)
-    records: list[tuple[int, dict[str, str]]] = []
-    errors: list[Problem] = []
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header_row = next(reader, None)
-            if header_row is None:
-                raise ImportValidationError([Problem(1, "header", "the file is empty")])
-            header = [h.strip().lower() for h in header_row]
-            file_errors = [Problem(1, c, "missing required column") for c in required if c not in header]
-            file_errors += [Problem(1, h or "(blank)", "unknown column") for h in header if h not in known]
-            file_errors += [
-                Problem(1, h, "column appears more than once") for h in sorted(set(header)) if header.count(h) > 1
-            ]
-            if file_errors:
-                raise ImportValidationError(file_errors)
-            previous_end = reader.line_num
-            for cells in reader:
-                line = previous_end + 1
-                previous_end = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue  # blank lines are not rows
-                if len(cells) != len(header):
-                    errors.append(Problem(line, "row", f"expected {len(header)} fields, found {len(cells)}"))
-                    continue
-                records.append((line, dict(zip(header, cells, strict=True))))
-    except UnicodeDecodeError as exc:
-        raise ImportValidationError([Problem(1, "file", f"not UTF-8 text: {exc.reason}")]) from exc
-    except csv.Error as exc:
-        raise ImportValidationError([Problem(1, "file", f"not a readable CSV file: {exc}")]) from exc
-    return records, errors
-
-
 def import_accounts_csv(
     session_factory: sessionmaker[Session],
     path: Path,
@@ -679,7 +617,7 @@ def import_accounts_csv(
     are reported in ``ImportReport.errors``.
     """
     path = Path(path)
-    records, structural = _read_csv(path)
+    records, structural = read_csv(path, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
     with session_factory() as session, session.begin():
         return _run_import(
             session,

@@ -31,7 +31,7 @@ first and then imported in one transaction; importing the same file again only f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
@@ -45,7 +45,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.db.models import PAYMENT_SOURCES, Account, Debtor, InstallmentPlan, Payment, utcnow
 from bot.errors import ConflictError, InvalidInputError, Problem
-from bot.services.accounts import AccountNotFound, ImportValidationError, _read_csv
+from bot.imports import ImportValidationError, chunks, problem_dicts, read_csv, refuse_or_skip
+from bot.services.accounts import AccountNotFound
 from bot.services.audit import audit
 
 __all__ = [
@@ -72,7 +73,6 @@ ZERO = Decimal("0.00")
 _MAX_AMOUNT = Decimal(10) ** 15
 _MAX_REFERENCE = 128  # Payment.reference column length
 _MAX_ACCOUNT_REF = 64
-_CHUNK = 500  # refs per IN (...) lookup; far below SQLite's bound-parameter limit
 _AMOUNT_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
@@ -132,7 +132,7 @@ class PaymentImportReport:
             "created": self.created,
             "duplicates": self.duplicates,
             "skipped": self.skipped,
-            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in self.errors],
+            "errors": problem_dicts(self.errors),
         }
 
 
@@ -568,14 +568,9 @@ class _KnownAccount:
     timezone: str
 
 
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _accounts_by_ref(session: Session, refs: set[str]) -> dict[str, _KnownAccount]:
     found: dict[str, _KnownAccount] = {}
-    for chunk in _chunks(sorted(refs)):
+    for chunk in chunks(sorted(refs)):
         rows = session.execute(
             select(Account.id, Account.ref, Account.currency, Debtor.timezone)
             .join(Debtor, Account.debtor_id == Debtor.id)
@@ -589,7 +584,7 @@ def _accounts_by_ref(session: Session, refs: set[str]) -> dict[str, _KnownAccoun
 def _recorded_by_reference(session: Session, references: set[str]) -> dict[str, tuple[int, str, Decimal]]:
     """reference -> (account id, account ref, amount) of payments already recorded."""
     found: dict[str, tuple[int, str, Decimal]] = {}
-    for chunk in _chunks(sorted(references)):
+    for chunk in chunks(sorted(references)):
         rows = session.execute(
             select(Payment.reference, Payment.account_id, Account.ref, Payment.amount)
             .join(Account, Payment.account_id == Account.id)
@@ -718,9 +713,7 @@ def _run_import(
     now = _aware(now)
     valid, duplicates, errors = _validate(session, records, now)
     errors = sorted([*file_errors, *errors], key=lambda e: e.line or 0)  # stable: fields keep their order
-    if errors and not skip_invalid:
-        raise ImportValidationError(errors)
-    bad_lines = {e.line for e in errors}
+    bad_lines = refuse_or_skip(errors, skip_invalid=skip_invalid)
     duplicates -= bad_lines
     to_apply = sorted(
         (r for r in valid if r.line not in bad_lines and r.line not in duplicates),
@@ -812,7 +805,7 @@ def import_payments_csv(
     counted as duplicates, so importing a file twice records nothing the second time.
     """
     path = Path(path)
-    records, structural = _read_csv(path, required=PAYMENT_COLUMNS, optional=PAYMENT_OPTIONAL_COLUMNS)
+    records, structural = read_csv(path, required=PAYMENT_COLUMNS, optional=PAYMENT_OPTIONAL_COLUMNS)
     for attempt in (1, 2):
         try:
             with session_factory() as session, session.begin():
