@@ -148,7 +148,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.db.session import migrate
     from bot.dialogue.rasa_server import RasaServerError
-    from bot.services.models import startup_model
+    from bot.modelops.activation import startup_model
     from bot.web.app import create_app
 
     migrate(settings.database_url)

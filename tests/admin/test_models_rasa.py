@@ -24,7 +24,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.services.models import ModelManager
+from bot.modelops.manager import ModelManager
 from tests.admin.conftest import models_app, small_copy
 from tests.console_support import login
 from tests.support import TEST_RASA_TOKEN

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from bot.db.models import AuditLog, ModelActivation, TrainingJob
 from bot.dialogue.rasa_client import ModelLoadError, RasaClient
 from bot.errors import ConflictError, DialogueUnavailableError, NotFoundError
-from bot.services.models import ModelManager, startup_model
+from bot.modelops.activation import startup_model
+from bot.modelops.manager import ModelManager
 from tests.fakes.rasa_http import FakeRasaServer
 from tests.support import free_port
 

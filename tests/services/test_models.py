@@ -16,14 +16,12 @@ from sqlalchemy import select
 
 from bot.db.models import AuditLog, ModelActivation, TrainingJob
 from bot.dialogue.model import fingerprint, model_name
+from bot.dialogue.training import TrainingSourceError
 from bot.errors import ConflictError, NotFoundError
-from bot.services.models import (
-    FINAL_STATUSES,
-    ModelManager,
-    TrainingSourceError,
-    job_directory_name,
-    startup_model,
-)
+from bot.modelops.activation import startup_model
+from bot.modelops.jobs import FINAL_STATUSES
+from bot.modelops.manager import ModelManager
+from bot.modelops.store import job_directory_name
 from tests.fakes import rasa_cli
 
 INTENTS = {

@@ -22,9 +22,10 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.dialogue.rasa_client import ModelLoadError
+from bot.dialogue.training import TrainingSourceError
 from bot.errors import DialogueUnavailableError
+from bot.modelops.manager import ModelManager
 from bot.services import flows
-from bot.services.models import ModelManager, TrainingSourceError
 from bot.web.auth import AdminApi, csrf_protect
 from bot.web.deps import SessionFactoryDep
 
