@@ -29,10 +29,10 @@ from bot.db.session import make_engine, make_session_factory, migrate
 from bot.domain.contact_rules import INDONESIA
 from bot.messaging.outbox import Outbox, OutboxPolicy
 from bot.messaging.ratelimit import KeyedBuckets
+from bot.outreach.dispatch import Dispatcher
+from bot.outreach.ladder import active_ladder
+from bot.outreach.planner import run_plan
 from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
-from scheduler.dispatch import Dispatcher
-from scheduler.ladder import active_ladder
-from scheduler.runner import run_plan
 from tests.fakes.graph_api import FakeGraphAPI
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # Monday 10:00 WIB

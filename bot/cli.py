@@ -257,9 +257,9 @@ def _instant(text: str) -> datetime:
 
 
 def cmd_nudges_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.outreach.gate import contact_profile
+    from bot.outreach.preview import format_preview, preview
     from bot.web.app import build_channels
-    from scheduler.operations import format_preview, preview
-    from scheduler.runner import contact_profile
 
     factory = _session_factory(settings)
     channels = list(build_channels(settings))
@@ -276,10 +276,9 @@ def cmd_nudges_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.dialogue.rasa_client import RasaClient
     from bot.dialogue.responses import ResponseCatalogue
     from bot.messaging.runtime import ChannelRuntime
+    from bot.outreach.dispatch import DispatchReport, build_dispatcher
+    from bot.outreach.planner import PlanReport, run_plan
     from bot.web.app import DOMAIN_FILE, build_channels
-    from scheduler.dispatch import DispatchReport
-    from scheduler.planner import PlanReport
-    from scheduler.runner import build_dispatcher, run_plan
 
     factory = _session_factory(settings)
     channels = build_channels(settings)

@@ -1,1 +1,2 @@
-"""Timed outbound work (reminder ladder, APScheduler jobs). Jobs stay thin and call ``bot.services``."""
+"""Timed outbound work: the APScheduler jobs and the leader lease. Jobs stay thin and call the
+reminder use-cases in ``bot.outreach``; ``ladder.yml`` here is the default reminder ladder."""

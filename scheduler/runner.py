@@ -1,4 +1,5 @@
-"""APScheduler in the app process: a planning job and a dispatch job, run by one leader.
+"""APScheduler in the app process: a planning job and a dispatch job, run by one leader. The jobs
+only wire time and leadership to the use-cases in ``bot.outreach`` (plan, dispatch, acknowledge).
 
 Every app process runs the scheduler, with its jobs kept in the database (APScheduler's
 SQLAlchemy job store, so they survive restarts; missed runs are coalesced into one). Each job
@@ -21,28 +22,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import normalize_url
-from bot.domain.contact_rules import ContactProfile
-from bot.services.policy import active_policy
+from bot.outreach.acknowledge import acknowledge_waiting
+from bot.outreach.dispatch import Dispatcher, DispatchReport
+from bot.outreach.gate import contact_profile
+from bot.outreach.planner import PlanReport, run_plan
 from bot.settings import Settings
-from scheduler.acknowledge import acknowledge_waiting
-from scheduler.dispatch import Dispatcher, DispatchReport
-from scheduler.ladder import active_ladder
 from scheduler.lease import acquire, release
-from scheduler.planner import PlanReport, plan
 
 logger = logging.getLogger(__name__)
 LEADER = "scheduler-leader"
 _active: SchedulerRunner | None = None
-
-
-def contact_profile(session: Session) -> ContactProfile:
-    """The rules in force: the newest flow version's policy (profile and caps), edited in /admin."""
-    return active_policy(session).profile
-
-
-def run_plan(session_factory: sessionmaker[Session], now: datetime) -> PlanReport:
-    with session_factory.begin() as session:
-        return plan(session, active_ladder(session), now=now)
 
 
 async def plan_job() -> None:
@@ -143,18 +132,3 @@ class SchedulerRunner:
             release(self._sessions, LEADER, self.holder)
         except Exception:  # shutting down: never block the exit on the lease
             logger.warning("could not release the scheduler lease", exc_info=True)
-
-
-def build_dispatcher(
-    settings: Settings, session_factory: sessionmaker[Session], *, channels: list[str], trigger: Callable, worker: str
-) -> Dispatcher:
-    return Dispatcher(
-        session_factory,
-        ladder=active_ladder,
-        profile=contact_profile,
-        channels=channels,
-        trigger=trigger,
-        company_name=settings.company_name,
-        worker=worker,
-        batch=settings.nudge_batch,
-    )

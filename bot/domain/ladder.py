@@ -1,6 +1,6 @@
 """The reminder ladder as a document: stages by day offset to the due date, their texts and
 WhatsApp templates, and the checks that refuse a ladder the scheduler could not use. Pure: reading
-the ladder in force from the database is ``scheduler.ladder``'s job.
+the ladder in force from the database is ``bot.outreach.ladder``'s job.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from bot.db.session import make_engine, make_session_factory
 from bot.dialogue.rasa_client import RasaClient
 from bot.dialogue.responses import ResponseCatalogue
 from bot.messaging.runtime import ChannelRuntime
+from bot.outreach.dispatch import build_dispatcher
 from bot.services.flows import LiveResponses
 from bot.services.flows import seed as seed_flows
 from bot.settings import PROJECT_ROOT, Settings, get_settings, moved_settings
@@ -38,7 +39,7 @@ from bot.web.routes import console as console_routes
 from bot.web.routes import console_security as console_security_routes
 from channels.base import Channel
 from channels.web import WebChannel
-from scheduler.runner import SchedulerRunner, build_dispatcher
+from scheduler.runner import SchedulerRunner
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import yaml
 from bot.cli import main
 from bot.dialogue.responses import ResponseCatalogue
 from bot.errors import NotFoundError
+from bot.outreach.ladder import active_ladder
 from bot.services import flows
-from scheduler.ladder import active_ladder
 from tests.admin.conftest import count, do
 
 

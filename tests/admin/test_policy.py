@@ -17,12 +17,12 @@ from bot.db.models import Account, Promise
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.domain.contact_rules import INDONESIA, US_REGULATION_F
 from bot.errors import PolicyError
+from bot.outreach.gate import contact_profile
 from bot.services import console, flows, policy
 from bot.services.accounts import load_demo_if_empty
 from bot.services.conversations import get_or_create_conversation
 from bot.services.identity import link_conversation
 from bot.web.app import create_app
-from scheduler.runner import contact_profile
 from tests.admin.conftest import count
 from tests.console_support import logged_in_clients, make_user
 from tests.support import FIXED_NOW, fixed_clock, make_settings

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from bot.db.models import Lease, Nudge
 from bot.db.session import make_engine, make_session_factory, migrate
-from scheduler.dispatch import claim
+from bot.outreach.dispatch import claim
+from bot.outreach.planner import run_plan
 from scheduler.lease import acquire, release
-from scheduler.runner import run_plan
-from tests.scheduler.conftest import NOW, Accounts
+from tests.outreach.conftest import NOW, Accounts
 
 TODAY = date(2026, 11, 23)
 

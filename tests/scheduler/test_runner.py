@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from bot.db.models import Nudge
 from scheduler.runner import SchedulerRunner
-from tests.scheduler.conftest import NOW, make_dispatcher
+from tests.outreach.conftest import NOW, make_dispatcher
 from tests.support import make_settings
 
 

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from bot.db.models import ContactPreference, Conversation, Handoff, InstallmentPlan, Message, Nudge, Promise
 from bot.domain.contact_rules import US_REGULATION_F
 from bot.errors import DialogueUnavailableError
-from scheduler.dispatch import claim
-from scheduler.ladder import active_ladder
-from scheduler.planner import plan
-from tests.scheduler.conftest import NOW, days, make_dispatcher
+from bot.outreach.dispatch import claim
+from bot.outreach.ladder import active_ladder
+from bot.outreach.planner import plan
+from tests.outreach.conftest import NOW, days, make_dispatcher
 
 TODAY = date(2026, 11, 23)
 SUNDAY = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
@@ -207,7 +207,7 @@ WORKER = textwrap.dedent(
     import asyncio, sys
     from datetime import datetime, timezone
     from bot.db.session import make_engine, make_session_factory
-    from tests.scheduler.conftest import make_dispatcher
+    from tests.outreach.conftest import make_dispatcher
 
     async def slow_trigger(sender, intent, entities):
         await asyncio.sleep(0.2)
@@ -255,8 +255,8 @@ def test_killing_a_worker_mid_batch_loses_and_duplicates_nothing(factory, accoun
 async def test_the_policy_in_force_is_read_for_every_run(factory, accounts, trigger):
     """The runner's dispatcher reads the profile from the newest flow version: an admin's switch to
     Regulation F applies to the next run, without a restart."""
+    from bot.outreach.gate import contact_profile
     from bot.services import policy
-    from scheduler.runner import contact_profile
 
     now = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # 10:00 in New York
     dispatcher = make_dispatcher(factory, trigger, profile=contact_profile)

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Account, Debtor, Installment, InstallmentPlan, Nudge, Promise
+from bot.outreach.ladder import Ladder, active_ladder
 from bot.services.audit import audit
-from scheduler.ladder import Ladder
 
 
 @dataclass
@@ -204,3 +204,9 @@ def plan(session: Session, ladder: Ladder, *, now: datetime) -> PlanReport:
     cancel_for_settled_accounts(session, now=now)
     session.flush()
     return report
+
+
+def run_plan(session_factory: sessionmaker[Session], now: datetime) -> PlanReport:
+    """Plan with the ladder in force, in a transaction of its own."""
+    with session_factory.begin() as session:
+        return plan(session, active_ladder(session), now=now)

@@ -28,12 +28,13 @@ from bot.domain.contact_rules import ContactProfile
 from bot.domain.dates import format_date
 from bot.domain.money import format_money
 from bot.errors import DialogueUnavailableError
+from bot.outreach.gate import Decision, contact_profile, evaluate, sent_counts
+from bot.outreach.ladder import Ladder, Wording, active_ladder
 from bot.services.audit import audit
 from bot.services.conversations import get_or_create_conversation, record_outbound
 from bot.services.handoffs import open_handoff
 from bot.services.identity import link_conversation
-from scheduler.gate import Decision, evaluate, sent_counts
-from scheduler.ladder import Ladder, Wording
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 REMINDER_INTENT = "EXTERNAL_reminder"
@@ -312,3 +313,19 @@ class Dispatcher:
             if not ids:
                 return report
             await self.process(ids, now, report)
+
+
+def build_dispatcher(
+    settings: Settings, session_factory: sessionmaker[Session], *, channels: list[str], trigger: Callable, worker: str
+) -> Dispatcher:
+    """A dispatcher reading the ladder and the policy in force for every run."""
+    return Dispatcher(
+        session_factory,
+        ladder=active_ladder,
+        profile=contact_profile,
+        channels=channels,
+        trigger=trigger,
+        company_name=settings.company_name,
+        worker=worker,
+        batch=settings.nudge_batch,
+    )

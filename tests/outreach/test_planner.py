@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import AuditLog, Installment, InstallmentPlan, Nudge, Promise
-from scheduler.ladder import Ladder, LadderError, active_ladder, default_ladder, store_ladder
-from scheduler.planner import plan
-from tests.scheduler.conftest import NOW, days
+from bot.outreach.ladder import Ladder, LadderError, active_ladder, default_ladder, store_ladder
+from bot.outreach.planner import plan
+from tests.outreach.conftest import NOW, days
 
 TODAY = date(2026, 11, 23)  # local date in WIB/WITA/WIT at NOW
 

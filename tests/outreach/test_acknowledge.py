@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import Conversation, Handoff, Message
 from bot.domain.contact_rules import INDONESIA
-from scheduler.acknowledge import acknowledge_waiting
+from bot.outreach.acknowledge import acknowledge_waiting
 
 MONDAY_10 = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
 MONDAY_21 = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)  # 21:00 WIB

@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.db.models import Nudge, Promise
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.settings import get_settings
-from tests.scheduler.conftest import Accounts, days
+from tests.outreach.conftest import Accounts, days
 from tests.support import TEST_RASA_TOKEN
 
 TODAY = date(2026, 11, 23)

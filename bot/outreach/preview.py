@@ -1,4 +1,5 @@
-"""Operator commands behind ``tagih nudges plan|run --now ISO``."""
+"""The operator's preview behind ``tagih nudges plan --now ISO``: what a run at an instant would
+send, defer or skip, and why, without changing anything."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Nudge
 from bot.domain.contact_rules import ContactProfile
-from scheduler.gate import evaluate
-from scheduler.ladder import active_ladder
-from scheduler.planner import plan
+from bot.outreach.gate import evaluate
+from bot.outreach.ladder import active_ladder
+from bot.outreach.planner import plan
 
 
 def preview(

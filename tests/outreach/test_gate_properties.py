@@ -13,10 +13,10 @@ from sqlalchemy import select
 from bot.db.models import Nudge
 from bot.db.session import make_engine, make_session_factory, migrate
 from bot.domain.contact_rules import INDONESIA, US_REGULATION_F
-from scheduler.gate import evaluate, sent_counts
-from scheduler.ladder import active_ladder
-from scheduler.planner import plan
-from tests.scheduler.conftest import Accounts
+from bot.outreach.gate import evaluate, sent_counts
+from bot.outreach.ladder import active_ladder
+from bot.outreach.planner import plan
+from tests.outreach.conftest import Accounts
 
 ZONES = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "America/New_York", "Europe/Berlin"]
 

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from bot.db.models import Account, Nudge, Promise
 from bot.dialogue.rasa_client import RasaClient
 from bot.messaging.outbox import Outbox, OutboxPolicy
+from bot.outreach.dispatch import DispatchReport
+from bot.outreach.ladder import active_ladder
+from bot.outreach.planner import plan
 from channels.whatsapp import WhatsAppChannel, WhatsAppConfig
-from scheduler.dispatch import DispatchReport
-from scheduler.ladder import active_ladder
-from scheduler.planner import plan
 from tests.messaging.test_whatsapp_round_trip import say, sent_to, text_of
-from tests.scheduler.conftest import make_dispatcher
+from tests.outreach.conftest import make_dispatcher
 from tests.support import FIXED_NOW, TEST_RASA_TOKEN, wait_until
 
 pytestmark = pytest.mark.rasa

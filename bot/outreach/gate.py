@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Account, Conversation, Debtor, Handoff, InstallmentPlan, Nudge, Promise
 from bot.domain.contact_rules import ContactProfile
 from bot.services.contact import is_opted_out
+from bot.services.policy import active_policy
 
 PRIVATE_CHANNELS = ("whatsapp", "telegram")  # the order is the preference
 NO_CHANNEL = (
@@ -34,6 +35,11 @@ class Decision:
     until: datetime | None = None  # for "defer", in UTC
     channel: str | None = None  # for "send"
     address: str | None = None  # the channel's recipient id for "send"
+
+
+def contact_profile(session: Session) -> ContactProfile:
+    """The rules in force: the newest flow version's policy (profile and caps), edited in /admin."""
+    return active_policy(session).profile
 
 
 def _address(debtor: Debtor, channel: str) -> str | None:

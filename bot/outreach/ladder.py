@@ -1,6 +1,7 @@
 """The reminder ladder in force: the newest flow version's (what admins edit), else the newest stored
 ``ladder`` document, else the default in ``scheduler/ladder.yml``, so an admin can change it without
-a deploy. The document itself (stages, wordings, checks) is ``bot.domain.ladder``.
+a deploy. The document itself (stages, wordings, checks) is ``bot.domain.ladder``. The default file
+stays at ``scheduler/ladder.yml``: that is its path in every stored flow version.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ConfigDocument, FlowVersion
 from bot.domain.ladder import Ladder, LadderError, Stage, Template, Wording
+from bot.settings import PROJECT_ROOT
 
 __all__ = ["Ladder", "LadderError", "Stage", "Template", "Wording", "active_ladder", "default_ladder", "store_ladder"]
 
-DEFAULT_LADDER = Path(__file__).with_name("ladder.yml")
 KIND = "ladder"
 FLOW_PATH = "scheduler/ladder.yml"
+DEFAULT_LADDER: Path = PROJECT_ROOT / FLOW_PATH
 
 
 @lru_cache(maxsize=8)
