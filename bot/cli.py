@@ -101,27 +101,28 @@ def cmd_import_payments(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_accounts_show(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.schemas.accounts import AccountSnapshotOut
     from bot.services.accounts import AccountNotFound, account_snapshot
 
     factory = _session_factory(settings)
     with factory() as session:
         try:
-            snapshot = account_snapshot(session, args.ref)
+            snapshot = AccountSnapshotOut.model_validate(account_snapshot(session, args.ref))
         except AccountNotFound:
             print(f"error: no account with ref {args.ref!r}", file=sys.stderr)
             return 1
     if args.json:
-        print(json.dumps(snapshot, indent=2, ensure_ascii=False))
+        print(json.dumps(snapshot.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
-        debtor = snapshot["debtor"]
-        print(f"{snapshot['ref']}  {debtor['name']}  {debtor['phone'] or '-'}")
+        debtor = snapshot.debtor
+        print(f"{snapshot.ref}  {debtor.name}  {debtor.phone or '-'}")
         print(
-            f"  balance {snapshot['balance']} {snapshot['currency']}, due {snapshot['due_date']}, "
-            f"{snapshot['days_past_due']} days past due, status {snapshot['status']}, "
-            f"segment {snapshot['segment'] or '-'}"
+            f"  balance {snapshot.balance} {snapshot.currency}, due {snapshot.due_date}, "
+            f"{snapshot.days_past_due} days past due, status {snapshot.status}, "
+            f"segment {snapshot.segment or '-'}"
         )
         for key in ("promises", "plans", "payments", "claims", "handoffs", "opt_outs"):
-            print(f"  {key}: {len(snapshot[key])}")
+            print(f"  {key}: {len(getattr(snapshot, key))}")
     return 0
 
 
